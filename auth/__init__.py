@@ -1,0 +1,1 @@
+"""Identity (who is calling) and policies (what they may see and do)."""

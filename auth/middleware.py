@@ -1,0 +1,80 @@
+"""Bearer-token authentication as plain ASGI middleware in front of the GraphQL endpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from auth.authenticator import Authenticator
+from auth.errors import AuthenticationError, AuthUnavailable
+from auth.principal import Claims
+from auth.users import UserDirectory
+
+log = logging.getLogger("deal_desk.auth")
+
+RETRY_AFTER_S = 5
+
+
+class BearerAuthMiddleware:
+    """Verifies `Authorization: Bearer` on HTTP requests to `path`; puts the Principal in scope["user"].
+
+    The GraphiQL page (a browser GET asking for HTML) and WebSocket upgrades pass through:
+    the page carries no data, and subscriptions authenticate in their own handshake.
+    """
+
+    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, directory: UserDirectory,
+                 path: str = "/graphql") -> None:
+        self.app, self.authenticator, self.directory, self.path = app, authenticator, directory, path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        token = bearer_token(headers.get("authorization"))
+        if token is None and _wants_graphiql(scope, headers):
+            await self.app(scope, receive, send)
+            return
+        try:
+            claims = await self._verify(token)
+        except AuthenticationError as error:
+            log.info("request refused: %s", error)
+            await _reply(send, 401, "UNAUTHENTICATED", "A valid bearer token is required.",
+                         {"www-authenticate": 'Bearer error="invalid_token"'})
+            return
+        except AuthUnavailable:
+            log.warning("request refused: signing keys unavailable")
+            await _reply(send, 503, "SERVICE_UNAVAILABLE", "Authentication is unavailable; retry later.",
+                         {"retry-after": str(RETRY_AFTER_S)})
+            return
+        scope["user"] = await self.directory.principal(claims)
+        await self.app(scope, receive, send)
+
+    async def _verify(self, token: str | None) -> Claims:
+        if token is None:
+            raise AuthenticationError("no bearer token")
+        return await self.authenticator.verify(token)
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _wants_graphiql(scope: Scope, headers: Headers) -> bool:
+    query = scope.get("query_string", b"")
+    return scope["method"] == "GET" and b"query=" not in query and "text/html" in headers.get("accept", "")
+
+
+async def _reply(send: Send, status: int, code: str, message: str, extra: dict[str, str]) -> None:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(name.encode(), value.encode()) for name, value in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,63 @@
+"""Keeps `users` in step with the identity provider and binds claims to a Principal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from auth.principal import Claims, Principal
+from gateway.store import user as user_store
+from gateway.store.database import Database
+
+CACHE_LIMIT = 10_000
+
+
+def profile(claims: Claims) -> dict[str, Any]:
+    """The `users` columns the claims decide (region only when the token names one)."""
+    values: dict[str, Any] = {
+        "email": claims.email, "display_name": claims.name,
+        "roles": ",".join(sorted(role.value for role in claims.roles)),
+    }
+    if claims.region is not None:
+        values["region"] = claims.region
+    return values
+
+
+def sync(connection: Connection, *, claims: Claims) -> tuple[str, str | None]:
+    """Create or refresh the caller's row; returns (user id, stored region)."""
+    values = profile(claims)
+    row = user_store.get_by_sub(connection, sub=claims.sub)
+    if row is None:
+        return user_store.create(connection, values={"sub": claims.sub, **values}), claims.region
+    changed = {key: value for key, value in values.items() if row._mapping[key] != value}
+    if changed:
+        user_store.update(connection, user_id=row.id, values=changed)
+    return row.id, changed.get("region", row.region)
+
+
+class UserDirectory:
+    """Claims -> Principal; writes the users row only on first sight or when the claims change."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._known: dict[Claims, tuple[str, str | None]] = {}
+
+    async def principal(self, claims: Claims) -> Principal:
+        """The Principal for verified claims."""
+        key = claims.__class__(**{**claims.__dict__, "expires_at": None})
+        if key not in self._known:
+            if len(self._known) >= CACHE_LIMIT:
+                self._known.clear()
+            self._known[key] = await self._sync(claims)
+        user_id, region = self._known[key]
+        return Principal(user_id=user_id, sub=claims.sub, email=claims.email, name=claims.name,
+                         roles=claims.roles, region=claims.region or region)
+
+    async def _sync(self, claims: Claims) -> tuple[str, str | None]:
+        try:
+            return await self.db.write(sync, claims=claims)
+        except IntegrityError:
+            # Two first requests of one user raced; the other one created the row.
+            return await self.db.write(sync, claims=claims)

@@ -1,0 +1,1 @@
+"""Deal Desk GraphQL gateway."""

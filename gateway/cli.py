@@ -1,0 +1,82 @@
+"""The `deal-desk` command line: serve, migrate, seed, token, export-schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from auth.principal import Role
+from gateway.settings import Settings
+
+cli = typer.Typer(help="Deal Desk GraphQL gateway.", no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the gateway (migrating the store first)."""
+    import uvicorn
+
+    from gateway.app import create_app
+
+    settings = Settings()
+    typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the schema of the store; safe to run again."""
+    from gateway.store.database import Database
+    from gateway.store.migrate import migrate as apply
+
+    db = Database(Settings().database_url)
+    applied = apply(db.engine)
+    typer.echo(f"applied {len(applied)} migration(s)" if applied else "schema is up to date")
+    db.dispose()
+
+
+@cli.command()
+def seed(scale: int = typer.Option(1, min=1, help="Months of history; 84 = the 7-year volumes."),
+         seed: int = typer.Option(7, help="Random seed: the same seed gives the same data."),
+         if_empty: bool = typer.Option(False, help="Do nothing when the store already has deals.")) -> None:
+    """Write deterministic demo data."""
+    from gateway import seed as seeding
+    from gateway.store.database import Database
+    from gateway.store.migrate import migrate as apply
+
+    db = Database(Settings().database_url)
+    apply(db.engine)
+    if if_empty and seeding.has_deals(db.engine):
+        typer.echo("store already has deals; not seeding")
+        return
+    counts = seeding.seed(db.engine, scale=scale, seed=seed)
+    typer.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
+    db.dispose()
+
+
+@cli.command()
+def token(email: str = typer.Option(...), role: list[Role] = typer.Option(..., help="Repeat for several."),
+          region: str | None = None, name: str | None = None, hours: int = 12) -> None:
+    """Print a dev-auth bearer token (only when no Okta issuer is configured)."""
+    from auth.dev import issue_token
+
+    settings = Settings()
+    if settings.auth_issuer or settings.is_production:
+        raise typer.BadParameter("dev tokens exist only with dev auth (no DEAL_DESK_AUTH_ISSUER, not production)")
+    typer.echo(issue_token(settings, email=email, roles=role, region=region, name=name,
+                           lifetime_s=hours * 3600))
+
+
+@cli.command("export-schema")
+def export_schema(output: Path = Path("schema.graphql")) -> None:
+    """Write the served schema's SDL."""
+    from resolvers.schema import schema
+
+    output.write_text(schema.as_str() + "\n")
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    """Entry point of the `deal-desk` script."""
+    cli()

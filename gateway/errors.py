@@ -1,0 +1,57 @@
+"""Errors a client may see, each with its `extensions.code` (PRODUCT.md, Errors)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class GatewayError(Exception):
+    """An error whose message is safe to show; graphql-core copies `extensions` to the client."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.extensions: dict[str, Any] = {"code": self.code, **extra}
+        if field is not None:
+            self.extensions["field"] = field
+
+
+class BadUserInput(GatewayError):
+    """An argument or input field is invalid; names the offending field."""
+
+    code = "BAD_USER_INPUT"
+
+
+class Forbidden(GatewayError):
+    """The caller is authenticated but may not do or see this."""
+
+    code = "FORBIDDEN"
+
+
+class NotFound(GatewayError):
+    """The object does not exist, or the caller may not see it."""
+
+    code = "NOT_FOUND"
+
+
+class Conflict(GatewayError):
+    """Stale version, illegal transition or an approval already decided."""
+
+    code = "CONFLICT"
+
+
+class RateLimited(GatewayError):
+    """Too many requests from this caller."""
+
+    code = "RATE_LIMITED"
+
+
+class ServiceUnavailable(GatewayError):
+    """The store cannot be reached; the client should retry later."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str = "The store is unavailable; retry later.",
+                 *, retry_after_s: int = 5) -> None:
+        super().__init__(message, retryAfterSeconds=retry_after_s)

@@ -1,0 +1,32 @@
+"""The GraphQL endpoint: Strawberry's ASGI app with our per-request context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from auth.principal import Principal
+from gateway.context import Context
+from gateway.settings import Settings
+from gateway.store.database import Database
+from loaders import Loaders
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Builds one Context per request from the authenticated Principal."""
+
+    def __init__(self, schema: Any, *, db: Database, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.db, self.settings = db, settings
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        principal: Principal = request.scope["user"]
+        return Context(
+            request=request, response=response if isinstance(response, Response) else None,
+            db=self.db, settings=self.settings, principal=principal,
+            loaders=Loaders(self.db, principal, self.settings),
+        )

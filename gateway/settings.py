@@ -1,0 +1,80 @@
+"""Settings read from DEAL_DESK_* environment variables (PRODUCT.md, Configuration)."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ROLE_MAP = {
+    "dealdesk-sellers": "SELLER",
+    "dealdesk-sales-managers": "SALES_MANAGER",
+    "dealdesk-desk": "DEAL_DESK",
+    "dealdesk-finance": "FINANCE",
+    "dealdesk-legal": "LEGAL",
+    "dealdesk-executives": "EXECUTIVE",
+    "dealdesk-analysts": "ANALYST",
+    "dealdesk-admins": "ADMIN",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway; each CLI command reads the same ones."""
+
+    model_config = SettingsConfigDict(env_prefix="DEAL_DESK_", extra="ignore")
+
+    env: str = "development"
+    database_url: str = "sqlite:///./deal_desk.db"
+    auth_issuer: str | None = None
+    auth_audience: str = "api://deal-desk"
+    auth_jwks_url: str | None = None
+    auth_groups_claim: str = "groups"
+    auth_region_claim: str = "region"
+    auth_role_map: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROLE_MAP))
+    dev_key_file: str | None = None
+    migrate_on_start: bool = True
+    page_size_default: int = 50
+    page_size_max: int = 500
+
+    @field_validator("auth_role_map", mode="before")
+    @classmethod
+    def _parse_role_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    @field_validator("auth_role_map")
+    @classmethod
+    def _check_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        from auth.principal import Role
+
+        unknown = sorted(set(value.values()) - {role.value for role in Role})
+        if unknown:
+            raise ValueError(f"DEAL_DESK_AUTH_ROLE_MAP names unknown roles: {', '.join(unknown)}")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        """True when DEAL_DESK_ENV says production."""
+        return self.env.lower() == "production"
+
+    @property
+    def jwks_url(self) -> str | None:
+        """The JWKS location: explicit, else derived from the issuer."""
+        if self.auth_jwks_url:
+            return self.auth_jwks_url
+        return f"{self.auth_issuer.rstrip('/')}/v1/keys" if self.auth_issuer else None
+
+    @cached_property
+    def dev_key_path(self) -> Path:
+        """Where dev auth keeps its signing key: beside a local SQLite file, else cwd."""
+        if self.dev_key_file:
+            return Path(self.dev_key_file)
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            db_path = Path(self.database_url[len(prefix):])
+            return db_path.with_name(db_path.name + ".devkey.json")
+        return Path("deal_desk.devkey.json")

@@ -1,0 +1,1 @@
+"""The store: one SQLAlchemy Core schema and data-access functions for every backend."""

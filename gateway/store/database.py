@@ -1,0 +1,60 @@
+"""Async access to a synchronous engine: every statement runs in a worker thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Connection, Engine, text
+
+from gateway.store import engine as engines
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Database:
+    """One store: runs data-access functions off the event loop, each on a pooled connection."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = engines.create(url)
+
+    @property
+    def dialect(self) -> str:
+        """The store's SQLAlchemy dialect name."""
+        return self.engine.dialect.name
+
+    async def read(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn(connection, ...)` in a worker thread, outside any write transaction."""
+        return await anyio.to_thread.run_sync(partial(self._read, fn, *args, **kwargs))
+
+    async def write(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn(connection, ...)` in a worker thread inside one transaction."""
+        return await anyio.to_thread.run_sync(partial(self._write, fn, *args, **kwargs))
+
+    def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.engine.connect() as connection:
+            return fn(connection, *args, **kwargs)
+
+    def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.engine.begin() as connection:
+            return fn(connection, *args, **kwargs)
+
+    async def ping(self) -> bool:
+        """True when the store answers a trivial query."""
+        try:
+            await self.read(lambda connection: connection.execute(text("SELECT 1")).scalar())
+        except Exception:
+            return False
+        return True
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

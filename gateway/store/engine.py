@@ -1,0 +1,51 @@
+"""Engines per store URL: SQLite durability pragmas, driver choice and the statement counter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+STATEMENTS = Counter(
+    "deal_desk_db_statements", "SQL statements sent to the store", ["store"]
+)
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+)
+
+
+def create(url: str) -> Engine:
+    """An engine for `url` with the store's pragmas and the statement counter attached."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    options: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(parsed, **options)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_on_connect)
+    _count_statements(engine)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _count_statements(engine: Engine) -> None:
+    counter = STATEMENTS.labels(store=engine.dialect.name)
+
+    def before_cursor_execute(*_args: Any) -> None:
+        counter.inc()
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)

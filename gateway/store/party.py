@@ -1,0 +1,47 @@
+"""Data access for advertisers and agencies: reference data every role may read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, Table, func, select
+
+from auth.principal import Principal
+from auth.rows import visible_reference
+from gateway.pagination import Page, SortKey
+from gateway.store import query
+
+
+def get_by_ids(
+    connection: Connection, *, principal: Principal, table: Table, ids: Sequence[str]
+) -> list[Row[Any]]:
+    """Rows of `table` with the given ids."""
+    return query.rows(connection, searched(principal, table, None).where(table.c.id.in_(ids)))
+
+
+def sort_keys(table: Table) -> list[SortKey]:
+    """Name order, id as the tie-breaker."""
+    return [SortKey(table.c.name, descending=False), SortKey(table.c.id, descending=False)]
+
+
+def searched(principal: Principal, table: Table, search: str | None) -> Select[Any]:
+    """The rows of `table` the caller may see, or those whose name contains `search` (any case)."""
+    stmt = select(table).where(visible_reference(principal))
+    if search:
+        pattern = query.contains_pattern(search.lower())
+        stmt = stmt.where(func.lower(table.c.name).like(pattern, escape=query.LIKE_ESCAPE))
+    return stmt
+
+
+def get_page(
+    connection: Connection, *, principal: Principal, table: Table, search: str | None, page: Page
+) -> list[Row[Any]]:
+    """One page of `table` by name."""
+    stmt = searched(principal, table, search)
+    return query.rows(connection, query.paged(stmt, sort_keys(table), page))
+
+
+def count(connection: Connection, *, principal: Principal, table: Table, search: str | None) -> int:
+    """How many rows match `search`."""
+    return query.count(connection, searched(principal, table, search))

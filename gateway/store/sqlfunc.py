@@ -1,0 +1,74 @@
+"""SQL the stores spell differently, compiled per dialect: month keys and hours between instants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, String, func, literal_column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+
+# Lower-case class names: they read like the SQL functions they stand for.
+class year_month(FunctionElement[str]):
+    """'YYYY-MM' of a date or timestamp, as text."""
+
+    type = String()
+    name = "year_month"
+    inherit_cache = True
+
+
+class hours_between(FunctionElement[float]):
+    """Hours from the first instant (start) to the second (end), as a float."""
+
+    type = Float()
+    name = "hours_between"
+    inherit_cache = True
+
+
+def _unsupported(element: FunctionElement[Any], compiler: SQLCompiler, **_kw: Any) -> str:
+    raise NotImplementedError(f"{element.name} has no SQL for dialect {compiler.dialect.name!r}")
+
+
+compiles(year_month)(_unsupported)
+compiles(hours_between)(_unsupported)
+
+
+def _args(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
+    return [compiler.process(argument, **kw) for argument in element.clauses]
+
+
+@compiles(year_month, "sqlite")
+def _year_month_sqlite(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
+    # A literal column, not raw text, so '%' is escaped wherever the paramstyle needs it.
+    return compiler.process(func.strftime(literal_column("'%Y-%m'"), *element.clauses), **kw)
+
+
+@compiles(year_month, "postgresql")
+def _year_month_postgresql(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(func.to_char(*element.clauses, literal_column("'YYYY-MM'")), **kw)
+
+
+@compiles(year_month, "databricks")
+def _year_month_databricks(element: year_month, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(func.date_format(*element.clauses, literal_column("'yyyy-MM'")), **kw)
+
+
+# The outer parentheses keep the division whole inside larger arithmetic (x / hours_between(...)).
+@compiles(hours_between, "sqlite")
+def _hours_between_sqlite(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = _args(element, compiler, **kw)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_between_postgresql(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = _args(element, compiler, **kw)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+
+
+@compiles(hours_between, "databricks")
+def _hours_between_databricks(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = _args(element, compiler, **kw)
+    return f"((unix_timestamp({end}) - unix_timestamp({start})) / 3600.0)"

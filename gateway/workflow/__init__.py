@@ -1,0 +1,1 @@
+"""Deal approval workflow: which stages a deal needs, and in what order."""

@@ -1,0 +1,42 @@
+"""The base of every loader: one instance per request, rows returned in key order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from gateway.store.database import Database
+
+if TYPE_CHECKING:
+    from loaders import Loaders
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# Databricks allows 255 parameters per statement; the others far more.
+MAX_BATCH = {"databricks": 250}
+DEFAULT_MAX_BATCH = 5000
+
+
+class Loader(DataLoader[K, V], Generic[K, V]):
+    """A DataLoader bound to one request's store, caller and sibling loaders."""
+
+    def __init__(self, loaders: Loaders) -> None:
+        self.loaders = loaders
+        super().__init__(max_batch_size=MAX_BATCH.get(loaders.db.dialect, DEFAULT_MAX_BATCH))
+
+    @property
+    def db(self) -> Database:
+        """The request's store."""
+        return self.loaders.db
+
+
+def grouped(items: Iterable[V], key: Callable[[V], Any]) -> defaultdict[Any, list[V]]:
+    """Items grouped by `key`, each group in input order."""
+    groups: defaultdict[Any, list[V]] = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return groups

@@ -1,0 +1,1 @@
+"""Strawberry types, queries and mutations of the Deal Desk API."""

@@ -1,0 +1,86 @@
+"""DealApproval and ApprovalAction, and the caller's approval queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.store import approval as approval_store
+from resolvers.connection import Connection, paginate
+from resolvers.deal import Deal
+from resolvers.enums import ApprovalActionType, ApprovalStage, ApprovalStatus
+from resolvers.node import Node
+from resolvers.user import User
+
+
+@strawberry.type
+class ApprovalAction:
+    id: strawberry.ID
+    action: ApprovalActionType
+    actor: User
+    comment: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], actor: User) -> ApprovalAction:
+        """An action from an `approval_actions` row and its actor."""
+        return cls(id=strawberry.ID(row["id"]), action=ApprovalActionType(row["action"]), actor=actor,
+                   comment=row["comment"], created_at=row["created_at"])
+
+
+@strawberry.type
+class DealApproval(Node):
+    id: strawberry.ID
+    stage: ApprovalStage
+    sequence: int
+    status: ApprovalStatus
+    decided_by: User | None = strawberry.field(description="Who decided, once decided.")
+    due_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    deal_id: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], decided_by: User | None) -> DealApproval:
+        """An approval from a `deal_approvals` row and who decided it."""
+        return cls(id=strawberry.ID(row["id"]), stage=ApprovalStage(row["stage"]),
+                   sequence=row["sequence"], status=ApprovalStatus(row["status"]),
+                   decided_by=decided_by, due_at=row["due_at"], decided_at=row["decided_at"],
+                   deal_id=row["deal_id"])
+
+    @strawberry.field
+    async def deal(self, info: Info[Context, None]) -> Deal:
+        deal = await info.context.loaders.deal_by_id.load(self.deal_id)
+        if deal is None:
+            raise LookupError("an approval's deal is visible whenever the approval is")
+        return deal
+
+    @strawberry.field
+    async def actions(self, info: Info[Context, None]) -> list[ApprovalAction]:
+        return await info.context.loaders.actions_by_approval_id.load(self.id)
+
+
+@strawberry.type
+class ApprovalQuery:
+    @strawberry.field(
+        description="Approvals the caller may decide now (status PENDING, caller eligible), oldest first."
+    )
+    async def my_approval_queue(
+        self, info: Info[Context, None], first: int | None = None, after: str | None = None
+    ) -> Connection[DealApproval]:
+        return await queue_page(info.context, first, after)
+
+
+async def queue_page(context: Context, first: int | None, after: str | None) -> Connection[DealApproval]:
+    """One page of the approvals the caller may decide now."""
+    db, principal = context.db, context.principal
+    return await paginate(
+        context.settings, first, after, keys=approval_store.QUEUE_KEYS, tag="queue",
+        fetch=lambda page: db.read(approval_store.get_queue_page, principal=principal, page=page),
+        count=lambda: db.read(approval_store.count_queue, principal=principal),
+        to_nodes=context.loaders.approvals_from_rows,
+    )

@@ -1,0 +1,200 @@
+"""Deal and the types that hang off it, and the `deal` and `deals` queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.fields import CanSeeIncentives, CanSeeMargins
+from gateway.context import Context
+from gateway.ids import require_id
+from gateway.store import deal as deal_store
+from resolvers.connection import Connection, paginate
+from resolvers.deal_filter import DealFilter, DealOrder, criteria, ordering
+from resolvers.enums import Channel, DealStatus, DealType, IncentiveType, IncentiveUnit
+from resolvers.node import Node
+from resolvers.user import User
+
+if TYPE_CHECKING:
+    from resolvers.approval import DealApproval
+    from resolvers.party import Advertiser, Agency
+    from resolvers.scoping import ScopingRequest
+
+Approval = Annotated["DealApproval", strawberry.lazy("resolvers.approval")]
+AdvertiserRef = Annotated["Advertiser", strawberry.lazy("resolvers.party")]
+AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.party")]
+ScopingRef = Annotated["ScopingRequest", strawberry.lazy("resolvers.scoping")]
+
+
+@strawberry.type
+class DealTier:
+    id: strawberry.ID
+    tier_number: int
+    min_spend: Decimal
+    max_spend: Decimal | None
+    cpm: Decimal
+    margin_pct: Decimal | None = strawberry.field(
+        permission_classes=[CanSeeMargins],
+        description="Restricted: null with a FORBIDDEN error for roles that may not see margins.",
+    )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> DealTier:
+        """A tier from a `deal_tiers` row."""
+        return cls(id=strawberry.ID(row["id"]), tier_number=row["tier_number"],
+                   min_spend=row["min_spend"], max_spend=row["max_spend"], cpm=row["cpm"],
+                   margin_pct=row["margin_pct"])
+
+
+@strawberry.type
+class IncentiveValue:
+    id: strawberry.ID
+    type: IncentiveType
+    unit: IncentiveUnit
+    value: Decimal
+    description: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> IncentiveValue:
+        """An incentive from an `incentive_values` row."""
+        return cls(id=strawberry.ID(row["id"]), type=IncentiveType(row["type"]),
+                   unit=IncentiveUnit(row["unit"]), value=row["value"], description=row["description"])
+
+
+@strawberry.type
+class DealStatusChange:
+    id: strawberry.ID
+    from_status: DealStatus | None
+    to_status: DealStatus
+    changed_by: User
+    reason: str | None
+    changed_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], changed_by: User) -> DealStatusChange:
+        """A status change from a `deal_status_history` row and its user."""
+        before = row["from_status"]
+        return cls(id=strawberry.ID(row["id"]), from_status=DealStatus(before) if before else None,
+                   to_status=DealStatus(row["to_status"]), changed_by=changed_by,
+                   reason=row["reason"], changed_at=row["changed_at"])
+
+
+@strawberry.type
+class Deal(Node):
+    id: strawberry.ID
+    deal_number: str
+    name: str
+    status: DealStatus
+    deal_type: DealType
+    channels: list[Channel]
+    region: str
+    currency: str
+    total_value: Decimal
+    start_date: dt.date
+    end_date: dt.date
+    target_margin_pct: Decimal | None = strawberry.field(
+        permission_classes=[CanSeeMargins],
+        description="Restricted: null with a FORBIDDEN error for roles that may not see margins.",
+    )
+    floor_cpm: Decimal | None = strawberry.field(
+        permission_classes=[CanSeeMargins], description="Restricted like targetMarginPct."
+    )
+    non_standard_terms: str | None
+    notes: str | None
+    version: int = strawberry.field(
+        description="Optimistic-concurrency token: every change increments it."
+    )
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    owner_id: strawberry.Private[str]
+    advertiser_id: strawberry.Private[str]
+    agency_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Deal:
+        """A Deal from a `deals` row."""
+        return cls(
+            id=strawberry.ID(row["id"]), deal_number=row["deal_number"], name=row["name"],
+            status=DealStatus(row["status"]), deal_type=DealType(row["deal_type"]),
+            channels=[Channel(name) for name in row["channels"].split(",") if name],
+            region=row["region"], currency=row["currency"], total_value=row["total_value"],
+            start_date=row["start_date"], end_date=row["end_date"],
+            target_margin_pct=row["target_margin_pct"], floor_cpm=row["floor_cpm"],
+            non_standard_terms=row["non_standard_terms"], notes=row["notes"], version=row["version"],
+            created_at=row["created_at"], updated_at=row["updated_at"],
+            submitted_at=row["submitted_at"], owner_id=row["owner_id"],
+            advertiser_id=row["advertiser_id"], agency_id=row["agency_id"],
+        )
+
+    @strawberry.field
+    async def owner(self, info: Info[Context, None]) -> User:
+        return await info.context.loaders.user_by_id.load(self.owner_id)
+
+    @strawberry.field
+    async def advertiser(self, info: Info[Context, None]) -> AdvertiserRef:
+        return await info.context.loaders.advertiser_by_id.load(self.advertiser_id)
+
+    @strawberry.field
+    async def agency(self, info: Info[Context, None]) -> AgencyRef | None:
+        if self.agency_id is None:
+            return None
+        return await info.context.loaders.agency_by_id.load(self.agency_id)
+
+    @strawberry.field
+    async def scoping_request(self, info: Info[Context, None]) -> ScopingRef | None:
+        return await info.context.loaders.scoping_request_by_deal_id.load(self.id)
+
+    @strawberry.field
+    async def tiers(self, info: Info[Context, None]) -> list[DealTier]:
+        return await info.context.loaders.tiers_by_deal_id.load(self.id)
+
+    @strawberry.field(
+        permission_classes=[CanSeeIncentives],
+        description="Restricted: null with a FORBIDDEN error for roles that may not see incentives.",
+    )
+    async def incentives(self, info: Info[Context, None]) -> list[IncentiveValue] | None:
+        return await info.context.loaders.incentives_by_deal_id.load(self.id)
+
+    @strawberry.field
+    async def approvals(self, info: Info[Context, None]) -> list[Approval]:
+        return await info.context.loaders.approvals_by_deal_id.load(self.id)
+
+    @strawberry.field
+    async def status_history(self, info: Info[Context, None]) -> list[DealStatusChange]:
+        return await info.context.loaders.status_changes_by_deal_id.load(self.id)
+
+
+@strawberry.type
+class DealQuery:
+    @strawberry.field
+    async def deal(self, info: Info[Context, None], id: strawberry.ID) -> Deal | None:
+        return await info.context.loaders.deal_by_id.load(require_id(id, "id"))
+
+    @strawberry.field
+    async def deals(
+        self, info: Info[Context, None], filter: DealFilter | None = None,
+        order_by: list[DealOrder] | None = None, first: int | None = None, after: str | None = None,
+    ) -> Connection[Deal]:
+        return await deal_page(info.context, criteria(filter), ordering(order_by), first, after)
+
+
+async def deal_page(
+    context: Context, where: deal_store.DealCriteria, order: tuple[tuple[str, bool], ...],
+    first: int | None, after: str | None,
+) -> Connection[Deal]:
+    """One page of the deals the caller may see, with a lazily counted total."""
+    db, principal = context.db, context.principal
+    return await paginate(
+        context.settings, first, after,
+        keys=deal_store.sort_keys(order), tag=deal_store.order_tag(order),
+        fetch=lambda page: db.read(deal_store.get_page, principal=principal, criteria=where,
+                                   keys=deal_store.sort_keys(order), page=page),
+        count=lambda: db.read(deal_store.count, principal=principal, criteria=where),
+        to_nodes=context.loaders.deals_from_rows,
+    )

@@ -1,0 +1,41 @@
+"""The served schema: the contract's types and the policy extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.types import ExecutionContext
+
+from resolvers.approval import DealApproval
+from resolvers.deal import Deal
+from resolvers.errors import ErrorPolicy, log_errors
+from resolvers.party import Advertiser, Agency
+from resolvers.query import Query
+from resolvers.scoping import ScopingRequest
+from resolvers.user import User
+
+MAX_DEPTH = 12
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging errors as one safe line each instead of stack traces."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None,
+                       ) -> None:
+        log_errors(errors)
+
+
+def build(**options: Any) -> Schema:
+    """The gateway's schema."""
+    return Schema(
+        query=Query,
+        types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest],
+        extensions=[ErrorPolicy, QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache(), ValidationCache()],
+        **options,
+    )
+
+
+schema = build()

@@ -1,0 +1,141 @@
+"""`metrics.stage_metrics` against conftest's deals plus the hand-timed approvals below."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple
+
+import pytest
+
+from auth.principal import Principal, Role
+from gateway.store import metrics
+from gateway.store.database import Database
+from tests.store.conftest import Seed, World, principal, recorded
+
+NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+SINCE = dt.datetime(2024, 5, 15, 0, 0, tzinfo=dt.UTC)
+ANALYST = principal("analyst", Role.ANALYST)
+EMPTY = [(stage, 0, 0, 0, None, None) for stage in ("SALES_MANAGER", "DEAL_DESK", "FINANCE", "LEGAL", "EXECUTIVE")]
+Stats = tuple[str, int, int, int, float | None, float | None]
+
+
+def may(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2024, 5, day, hour, minute, tzinfo=dt.UTC)
+
+
+def june(day: int, hour: int) -> dt.datetime:
+    return dt.datetime(2024, 6, day, hour, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def approvals(seed: Seed, world: World) -> None:
+    """Approvals of d1..d6; hours to decision noted on each decided one."""
+    d, a = world.deals, seed.approval
+    a(d["d1"], "SALES_MANAGER", "APPROVED", activated=may(1, 0), decided=may(1, 2))  # 2 h
+    a(d["d2"], "SALES_MANAGER", "APPROVED", activated=may(10, 0), decided=may(10, 4))  # 4 h
+    a(d["d5"], "SALES_MANAGER", "REJECTED", activated=may(20, 0), decided=may(20, 10))  # 10 h
+    a(d["d6"], "SALES_MANAGER", "CHANGES_REQUESTED", activated=may(25, 0), decided=may(25, 20))  # 20 h
+    a(d["d4"], "SALES_MANAGER", "PENDING", activated=may(30, 0), due=june(1, 0))  # overdue
+    a(d["d1"], "DEAL_DESK", "PENDING", activated=may(1, 2), due=may(3, 2))  # overdue
+    a(d["d2"], "DEAL_DESK", "APPROVED", activated=may(10, 4), decided=may(11, 4))  # 24 h
+    a(d["d5"], "DEAL_DESK", "APPROVED", activated=may(14, 12), decided=SINCE)  # 12 h, exactly at SINCE
+    a(d["d4"], "DEAL_DESK", "WAITING")
+    a(d["d2"], "FINANCE", "APPROVED", activated=may(11, 4), decided=may(11, 5, 30))  # 1.5 h
+    a(d["d5"], "FINANCE", "REJECTED", activated=may(20, 10), decided=may(20, 13))  # 3 h
+    a(d["d5"], "FINANCE", "CANCELLED", round=2, activated=may(21, 0), decided=may(22, 0))  # not a decision
+    a(d["d6"], "FINANCE", "CHANGES_REQUESTED", round=2, activated=may(26, 0), decided=may(26, 6))  # 6 h
+    a(d["d6"], "FINANCE", "PENDING", round=3, activated=may(31, 0), due=june(2, 0))  # not yet due
+    a(d["d4"], "EXECUTIVE", "PENDING", activated=may(31, 12), due=NOW)  # due right now: not overdue
+
+
+def stats(db: Database, who: Principal, since: dt.datetime | None = None) -> list[Stats]:
+    with db.engine.connect() as connection:
+        found = metrics.stage_metrics(connection, principal=who, since=since, now=NOW)
+    return [astuple(stage) for stage in found]
+
+
+def approx(rows: list[Stats]) -> list[object]:
+    return [pytest.approx(row, abs=1e-6) for row in rows]
+
+
+@pytest.mark.usefixtures("approvals")
+def test_every_visible_approval(db: Database) -> None:
+    assert stats(db, ANALYST) == approx([
+        # [2, 4, 10, 20]: median 4 + 0.5*(10-4) = 7.0; p90 at 1+0.9*3 = 3.7: 10 + 0.7*(20-10) = 17.0
+        ("SALES_MANAGER", 1, 1, 4, 7.0, 17.0),
+        # [12, 24]: median 18.0; p90 at 1.9: 12 + 0.9*(24-12) = 22.8
+        ("DEAL_DESK", 1, 1, 2, 18.0, 22.8),
+        # [1.5, 3, 6]: median 3.0; p90 at 1+0.9*2 = 2.8: 3 + 0.8*(6-3) = 5.4
+        ("FINANCE", 1, 0, 3, 3.0, 5.4),
+        ("LEGAL", 0, 0, 0, None, None),
+        ("EXECUTIVE", 1, 0, 0, None, None),
+    ])
+
+
+@pytest.mark.usefixtures("approvals")
+def test_since_limits_only_the_decided(db: Database) -> None:
+    assert stats(db, ANALYST, since=SINCE) == approx([
+        # [10, 20]: median 15.0; p90 at 1.9: 10 + 0.9*10 = 19.0
+        ("SALES_MANAGER", 1, 1, 2, 15.0, 19.0),
+        # [12] (decided at SINCE itself, inclusive); d2's 24 h was decided May 11
+        ("DEAL_DESK", 1, 1, 1, 12.0, 12.0),
+        # [3, 6]: median 4.5; p90 = 3 + 0.9*3 = 5.7
+        ("FINANCE", 1, 0, 2, 4.5, 5.7),
+        ("LEGAL", 0, 0, 0, None, None),
+        ("EXECUTIVE", 1, 0, 0, None, None),
+    ])
+
+
+@pytest.mark.usefixtures("approvals")
+def test_one_statement(db: Database) -> None:
+    with recorded(db) as sent:
+        stats(db, ANALYST, since=SINCE)
+    assert len(sent) == 1
+
+
+@pytest.mark.usefixtures("approvals")
+def test_seller_sees_own_deals_only(db: Database, world: World) -> None:
+    assert stats(db, principal(world.alice, Role.SELLER, region="EMEA")) == approx([
+        ("SALES_MANAGER", 0, 0, 2, 3.0, 3.8),  # d1 d2: [2, 4]: p90 = 2 + 0.9*2 = 3.8
+        ("DEAL_DESK", 1, 1, 1, 24.0, 24.0),  # d1 pending, d2 24 h
+        ("FINANCE", 0, 0, 1, 1.5, 1.5),  # d2
+        ("LEGAL", 0, 0, 0, None, None),
+        ("EXECUTIVE", 0, 0, 0, None, None),
+    ])
+    assert stats(db, principal(world.bob, Role.SELLER, region="NA")) == approx([
+        ("SALES_MANAGER", 1, 1, 2, 15.0, 19.0),  # d4 pending; d5 d6: [10, 20]
+        ("DEAL_DESK", 0, 0, 1, 12.0, 12.0),  # d5
+        ("FINANCE", 1, 0, 2, 4.5, 5.7),  # d6 pending; d5 d6: [3, 6]
+        ("LEGAL", 0, 0, 0, None, None),
+        ("EXECUTIVE", 1, 0, 0, None, None),  # d4
+    ])
+
+
+@pytest.mark.usefixtures("approvals")
+def test_sales_manager_sees_own_region_only(db: Database, world: World) -> None:
+    assert stats(db, principal(world.carol, Role.SALES_MANAGER, region="NA")) == approx([
+        ("SALES_MANAGER", 1, 1, 1, 10.0, 10.0),  # d4 pending; d5 10 h
+        ("DEAL_DESK", 0, 0, 1, 12.0, 12.0),  # d5
+        ("FINANCE", 0, 0, 1, 3.0, 3.0),  # d5
+        ("LEGAL", 0, 0, 0, None, None),
+        ("EXECUTIVE", 1, 0, 0, None, None),  # d4
+    ])
+    assert stats(db, principal(world.dave, Role.SALES_MANAGER, region="EMEA")) == approx([
+        # d1 d2 d6: [2, 4, 20]: median 4.0; p90 at 2.8: 4 + 0.8*(20-4) = 16.8
+        ("SALES_MANAGER", 0, 0, 3, 4.0, 16.8),
+        ("DEAL_DESK", 1, 1, 1, 24.0, 24.0),  # d1 pending; d2 24 h
+        # d6 pending; d2 d6: [1.5, 6]: median 3.75; p90 = 1.5 + 0.9*4.5 = 5.55
+        ("FINANCE", 1, 0, 2, 3.75, 5.55),
+        ("LEGAL", 0, 0, 0, None, None),
+        ("EXECUTIVE", 0, 0, 0, None, None),
+    ])
+
+
+@pytest.mark.usefixtures("approvals")
+def test_no_roles_gets_all_zero(db: Database, world: World) -> None:
+    assert stats(db, principal(world.alice, region="EMEA")) == EMPTY
+
+
+def test_empty_store(db: Database) -> None:
+    assert stats(db, ANALYST) == EMPTY
+    assert stats(db, ANALYST, since=SINCE) == EMPTY

@@ -1,0 +1,1 @@
+"""Reusable test kits (fixtures and helpers) for gateway tests."""
