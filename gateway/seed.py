@@ -105,7 +105,10 @@ AGENCY_WORDS = (
     "Fable", "Grove", "Hatch", "Inkwell", "Jigsaw", "Keel", "Lark", "Mint", "Nectar", "Opal",
     "Pilot", "Relay", "Stride",
 )
-AGENCY_KINDS = ("Media", "Digital", "Partners", "Collective", "Worldwide", "Labs", "Interactive")
+AGENCY_KINDS = (
+    "Media", "Digital", "Partners", "Collective", "Worldwide", "Labs", "Interactive", "Group",
+    "Studio",
+)
 HOLDINGS = (
     ("WPP", 22), ("Omnicom", 18), ("Publicis Groupe", 18), ("Interpublic", 12), ("Dentsu", 10),
     ("Havas", 8), ("Stagwell", 4), (None, 8),

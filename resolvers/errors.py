@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -13,27 +12,23 @@ from gateway.errors import GatewayError
 log = logging.getLogger("deal_desk.graphql")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+BAD_INPUT = "BAD_USER_INPUT"
 
 
 def is_expected(error: GraphQLError) -> bool:
-    """Errors whose message was written for the client."""
+    """Errors written for the client: ours, and the request's own (syntax, validation, variables)."""
     original = error.original_error
-    if isinstance(original, GatewayError):
-        return True
-    return original is None and bool(error.extensions and "code" in error.extensions)
+    return original is None or error.path is None or isinstance(original, GatewayError)
 
 
 class ErrorPolicy(MaskErrors):
-    """Masks unexpected errors (no stack trace, SQL or secret leaves) and gives every error a code."""
+    """Masks unexpected errors: no stack trace, SQL or secret reaches the client."""
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=self._should_mask, error_message="Internal server error.")
 
     def _should_mask(self, error: GraphQLError) -> bool:
-        if is_expected(error):
-            return False
-        if error.original_error is None or error.path is None:
-            error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        if is_expected(error) or (error.extensions or {}).get("code"):
             return False
         log.error("unexpected error at %s: %s", _path(error), type(error.original_error).__name__)
         return True
@@ -44,12 +39,14 @@ class ErrorPolicy(MaskErrors):
         return masked
 
 
+def classify(errors: list[GraphQLError]) -> None:
+    """Give every error a code (request errors are the client's input) and log one line each."""
+    for error in errors:
+        extensions = error.extensions or {}
+        if "code" not in extensions:
+            error.extensions = {**extensions, "code": BAD_INPUT if is_expected(error) else INTERNAL}
+        log.info("graphql error %s at %s", error.extensions["code"], _path(error) or "-")
+
+
 def _path(error: GraphQLError) -> str:
     return ".".join(str(part) for part in error.path or [])
-
-
-def log_errors(errors: list[GraphQLError], *_: Any) -> None:
-    """One line per error with its code and path, never a stack trace."""
-    for error in errors:
-        code = (error.extensions or {}).get("code", INTERNAL)
-        log.info("graphql error %s at %s", code, _path(error) or "-")

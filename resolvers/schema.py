@@ -11,7 +11,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.approval import DealApproval
 from resolvers.deal import Deal
-from resolvers.errors import ErrorPolicy, log_errors
+from resolvers.errors import ErrorPolicy, classify
 from resolvers.party import Advertiser, Agency
 from resolvers.query import Query
 from resolvers.scoping import ScopingRequest
@@ -25,7 +25,7 @@ class Schema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None,
                        ) -> None:
-        log_errors(errors)
+        classify(errors)
 
 
 def build(**options: Any) -> Schema:
@@ -33,7 +33,7 @@ def build(**options: Any) -> Schema:
     return Schema(
         query=Query,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest],
-        extensions=[ErrorPolicy, QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache(), ValidationCache()],
+        extensions=[ErrorPolicy, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache, ValidationCache],
         **options,
     )
 

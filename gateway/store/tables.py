@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -48,6 +49,21 @@ def one_of(column: str, values: Iterable[str], name: str) -> CheckConstraint:
     """A CHECK that `column` holds one of `values`."""
     listed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({listed})", name=name)
+
+
+def percent_checks(column: str) -> list[CheckConstraint]:
+    """0 <= column <= 100, written for the store's representation (scaled integers on SQLite)."""
+    sqlite_max = 100 * 10**4  # Rate() keeps 4 decimal places as a scaled integer there
+    return [
+        CheckConstraint(f"{column} IS NULL OR ({column} >= 0 AND {column} <= 100)",
+                        name=f"{column}_percent").ddl_if(callable_=_not_sqlite),
+        CheckConstraint(f"{column} IS NULL OR ({column} >= 0 AND {column} <= {sqlite_max})",
+                        name=f"{column}_percent_scaled").ddl_if(dialect="sqlite"),
+    ]
+
+
+def _not_sqlite(_ddl: object, _target: object, _bind: object, **kw: Any) -> bool:
+    return bool(kw["dialect"].name != "sqlite")
 
 
 def uuid_pk() -> Column[str]:
@@ -129,6 +145,7 @@ deals = Table(
     CheckConstraint("total_value > 0", name="total_value_positive"),
     CheckConstraint("end_date > start_date", name="dates_ordered"),
     CheckConstraint("version >= 1", name="version_positive"),
+    *percent_checks("target_margin_pct"),
     Index(None, "created_at", "id"),
     Index(None, "updated_at", "id"),
     Index(None, "total_value", "id"),
@@ -154,7 +171,7 @@ deal_tiers = Table(
     CheckConstraint("min_spend >= 0", name="min_spend_not_negative"),
     CheckConstraint("max_spend IS NULL OR max_spend > min_spend", name="spend_ordered"),
     CheckConstraint("cpm > 0", name="cpm_positive"),
-    CheckConstraint("margin_pct IS NULL OR (margin_pct >= 0 AND margin_pct <= 100)", name="margin"),
+    *percent_checks("margin_pct"),
 )
 
 incentive_values = Table(

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import astuple
 
 import pytest
+from sqlalchemy import text
 
 from auth.principal import Principal, Role
 from gateway.store import metrics
@@ -15,7 +16,8 @@ from tests.store.conftest import Seed, World, principal, recorded
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
 SINCE = dt.datetime(2024, 5, 15, 0, 0, tzinfo=dt.UTC)
 ANALYST = principal("analyst", Role.ANALYST)
-EMPTY = [(stage, 0, 0, 0, None, None) for stage in ("SALES_MANAGER", "DEAL_DESK", "FINANCE", "LEGAL", "EXECUTIVE")]
+CONTRACT_ORDER = ("SALES_MANAGER", "DEAL_DESK", "FINANCE", "LEGAL", "EXECUTIVE")
+EMPTY = [(stage, 0, 0, 0, None, None) for stage in CONTRACT_ORDER]
 Stats = tuple[str, int, int, int, float | None, float | None]
 
 
@@ -139,3 +141,22 @@ def test_no_roles_gets_all_zero(db: Database, world: World) -> None:
 def test_empty_store(db: Database) -> None:
     assert stats(db, ANALYST) == EMPTY
     assert stats(db, ANALYST, since=SINCE) == EMPTY
+
+
+PERCENTILE_CONT = text(
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY h), percentile_cont(0.9) WITHIN GROUP (ORDER BY h)"
+    " FROM (SELECT EXTRACT(EPOCH FROM (decided_at - activated_at)) / 3600.0 AS h FROM deal_approvals) t"
+)
+
+
+def test_percentiles_match_postgresql_percentile_cont(db: Database, seed: Seed, world: World) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("percentile_cont is PostgreSQL's")
+    for number, minutes in enumerate([7, 600, 95, 3000, 61, 61, 1440, 5, 333, 12000, 250], start=1):
+        start = may(1, 0) + dt.timedelta(hours=number)
+        seed.approval(world.deals["d1"], "LEGAL", "APPROVED", round=number, activated=start,
+                      decided=start + dt.timedelta(minutes=minutes))
+    with db.engine.connect() as connection:
+        median, p90 = connection.execute(PERCENTILE_CONT).one()
+    legal = stats(db, ANALYST)[3]
+    assert legal == pytest.approx(("LEGAL", 0, 0, 11, float(median), float(p90)), abs=1e-9)

@@ -14,10 +14,11 @@ from gateway.store.deal import DealCriteria
 from tests.store.conftest import CREATED, World, principal, recorded
 
 ANALYST = principal("analyst", Role.ANALYST)
+ALL = DealCriteria()
 Bucket = tuple[str, int, D]
 
 
-def buckets(db: Database, who: Principal, group_by: str, criteria: DealCriteria = DealCriteria()) -> list[Bucket]:
+def buckets(db: Database, who: Principal, group_by: str, criteria: DealCriteria = ALL) -> list[Bucket]:
     with db.engine.connect() as connection:
         return pipeline.buckets(connection, principal=who, group_by=group_by, criteria=criteria)
 
