@@ -13,7 +13,9 @@ from auth.authenticator import Authenticator
 from auth.middleware import BearerAuthMiddleware
 from auth.users import UserDirectory
 from gateway import health
+from gateway.events import LocalBroker
 from gateway.graphql_app import GraphQLApp
+from gateway.request_id import RequestIdMiddleware
 from gateway.settings import Settings
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
@@ -36,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     db = Database(settings.database_url)
     authenticator = authenticator_for(settings)
-    graphql = GraphQLApp(schema, db=db, settings=settings)
+    broker = LocalBroker()
+    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             migrate(db.engine)
         yield
         await authenticator.aclose()
+        await broker.aclose()
         db.dispose()
 
     app = Starlette(
@@ -55,9 +59,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[
+            Middleware(RequestIdMiddleware),
             Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=UserDirectory(db)),
         ],
         lifespan=lifespan,
     )
-    app.state.db, app.state.settings = db, settings
+    app.state.db, app.state.settings, app.state.broker = db, settings, broker
     return app

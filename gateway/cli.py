@@ -50,7 +50,10 @@ def seed(scale: int = typer.Option(1, min=1, help="Months of history; 84 = the 7
     if if_empty and seeding.has_deals(db.engine):
         typer.echo("store already has deals; not seeding")
         return
-    counts = seeding.seed(db.engine, scale=scale, seed=seed)
+    try:
+        counts = seeding.seed(db.engine, scale=scale, seed=seed)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
     typer.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
     db.dispose()
 

@@ -9,6 +9,8 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from auth.principal import Principal
+from gateway.audit import Actor
+from gateway.events import Broker
 from gateway.settings import Settings
 from gateway.store.database import Database
 
@@ -26,3 +28,12 @@ class Context:
     settings: Settings
     principal: Principal
     loaders: Loaders
+    broker: Broker
+
+    def actor(self) -> Actor:
+        """The audit identity of one mutation of this request (a new operation id each call)."""
+        return Actor(
+            user_id=self.principal.user_id, sub=self.principal.sub,
+            request_id=self.request.scope.get("request_id"),
+            idempotency_key=self.request.headers.get("idempotency-key"),
+        )

@@ -11,6 +11,7 @@ from strawberry.asgi import GraphQL
 
 from auth.principal import Principal
 from gateway.context import Context
+from gateway.events import Broker
 from gateway.settings import Settings
 from gateway.store.database import Database
 from loaders import Loaders
@@ -19,14 +20,14 @@ from loaders import Loaders
 class GraphQLApp(GraphQL[Context, None]):
     """Builds one Context per request from the authenticated Principal."""
 
-    def __init__(self, schema: Any, *, db: Database, settings: Settings) -> None:
+    def __init__(self, schema: Any, *, db: Database, settings: Settings, broker: Broker) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self.db, self.settings = db, settings
+        self.db, self.settings, self.broker = db, settings, broker
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         principal: Principal = request.scope["user"]
         return Context(
             request=request, response=response if isinstance(response, Response) else None,
             db=self.db, settings=self.settings, principal=principal,
-            loaders=Loaders(self.db, principal, self.settings),
+            loaders=Loaders(self.db, principal, self.settings), broker=self.broker,
         )

@@ -208,6 +208,7 @@ class Cast:
     def decider(self, stage: str, region: str, owner: User, rng: random.Random) -> User:
         """A holder of the stage's role (a manager of the region for SALES_MANAGER), not the owner."""
         pool = self.managers[region] if stage == "SALES_MANAGER" else self.holders[stage]
+        # Terminates: an owner who is a manager always has a peer manager in the region.
         while (user := rng.choice(pool)) == owner:
             pass
         return user
@@ -283,7 +284,7 @@ def between(rng: random.Random, start: dt.datetime, end: dt.datetime) -> dt.date
 
 
 def money(value: float, step: int = 1) -> Decimal:
-    """`value` rounded to a multiple of `step` (cents kept when step is 1 and value is small)."""
+    """`value` rounded to a multiple of `step`; to the cent when `step` is 1."""
     if step == 1:
         return Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
     return Decimal(max(step, round(value / step) * step)).quantize(Decimal("0.01"))
@@ -687,7 +688,7 @@ class Lifecycle:
     def comments(self, approval: Row, end: dt.datetime) -> None:
         """A few COMMENT actions on `approval` between now and `end`, by the owner or an approver."""
         rng, cast = self.ctx.rng, self.ctx.cast
-        count = rng.choices(range(4), (45, 30, 18, 7))[0]
+        count = rng.choices(range(4), (60, 30, 8, 2))[0]
         for moment in sorted(between(rng, self.now, end) for _ in range(count)):
             author = self.owner if rng.random() < 0.5 else cast.decider(
                 approval["stage"], self.deal["region"], self.owner, rng)
@@ -852,6 +853,12 @@ def month_batch(ctx: Context, start: dt.datetime, end: dt.datetime) -> Batch:
 
 
 # ---------------------------------------------------------------- entry point
+
+
+def has_deals(engine: Engine) -> bool:
+    """True when the store already holds deals."""
+    with engine.connect() as connection:
+        return connection.execute(select(t.deals.c.id).limit(1)).first() is not None
 
 
 def existing_users(connection: Connection) -> dict[str, str]:

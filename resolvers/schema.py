@@ -13,6 +13,7 @@ from resolvers.approval import DealApproval
 from resolvers.deal import Deal
 from resolvers.errors import ErrorPolicy, classify
 from resolvers.party import Advertiser, Agency
+from resolvers.mutation import Mutation
 from resolvers.query import Query
 from resolvers.scoping import ScopingRequest
 from resolvers.user import User
@@ -32,6 +33,7 @@ def build(**options: Any) -> Schema:
     """The gateway's schema."""
     return Schema(
         query=Query,
+        mutation=Mutation,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest],
         extensions=[ErrorPolicy, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache, ValidationCache],
         **options,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Select, select, text
 
 from gateway.seed import (
     ANCHOR,
@@ -99,16 +99,21 @@ def chains(engine: Engine) -> dict[tuple[str, int], list[str]]:
     return found
 
 
+def decoded(engine: Engine, stmt: Select[Any]) -> list[Any]:
+    """Rows of `stmt`, read through the tables' types (exact decimals)."""
+    with engine.connect() as connection:
+        return list(connection.execute(stmt).all())
+
+
 def test_chains_follow_the_rules(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
     tiers, percents = defaultdict(list), defaultdict(list)
-    for tier in rows(engine, "SELECT deal_id, margin_pct FROM deal_tiers"):
-        tiers[tier.deal_id].append(None if tier.margin_pct is None else t.deal_tiers.c.margin_pct.type
-                                   .process_result_value(tier.margin_pct, engine.dialect))
-    for incentive in rows(engine, "SELECT deal_id, value FROM incentive_values WHERE unit = 'PERCENT'"):
-        percents[incentive.deal_id].append(
-            t.incentive_values.c.value.type.process_result_value(incentive.value, engine.dialect))
-    deals = {d.id: d for d in decoded_deals(engine)}
+    for tier in decoded(engine, select(t.deal_tiers)):
+        tiers[tier.deal_id].append(tier.margin_pct)
+    for incentive in decoded(engine, select(t.incentive_values).where(
+            t.incentive_values.c.unit == "PERCENT")):
+        percents[incentive.deal_id].append(incentive.value)
+    deals = {d.id: d for d in decoded(engine, select(t.deals))}
     for (deal_id, _), stages in chains(engine).items():
         deal = deals[deal_id]
         assert stages == required_stages(
@@ -118,12 +123,6 @@ def test_chains_follow_the_rules(seeded: tuple[Engine, dict[str, int]]) -> None:
         )
     assert {deal_id for deal_id, _ in chains(engine)} == {
         d.id for d in deals.values() if d.submitted_at is not None}
-
-
-def decoded_deals(engine: Engine) -> list[Any]:
-    """Deals read through the table's types (exact decimals)."""
-    with engine.connect() as connection:
-        return list(connection.execute(t.deals.select()).all())
 
 
 def test_nobody_decides_their_own_deal(seeded: tuple[Engine, dict[str, int]]) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+WRITE_OPTION = "deal_desk_write"
 
 STATEMENTS = Counter(
     "deal_desk_db_statements", "SQL statements sent to the store", ["store"]
@@ -31,11 +33,14 @@ def create(url: str) -> Engine:
     engine = create_engine(parsed, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
     _count_statements(engine)
     return engine
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 would open transactions on its own, lazily and deferred; we open them.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
@@ -49,3 +54,13 @@ def _count_statements(engine: Engine) -> None:
         counter.inc()
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    # A write takes the write lock up front (BEGIN IMMEDIATE), so two writers queue on the
+    # busy timeout instead of failing when a deferred read lock cannot be upgraded. Sent on
+    # the driver connection: transaction control is not one of the counted statements.
+    immediate = connection.get_execution_options().get(WRITE_OPTION)
+    connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    )

@@ -24,8 +24,32 @@ def _core_tables(connection: Connection) -> None:
     tables.metadata.create_all(connection, tables=list(tables.CORE_TABLES), checkfirst=True)
 
 
+APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
+        "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
+
+
+def _workflow_tables(connection: Connection) -> None:
+    tables.metadata.create_all(connection, tables=list(tables.WORKFLOW_TABLES), checkfirst=True)
+    for statement in APPEND_ONLY.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
+    Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
 )
 
 

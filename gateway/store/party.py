@@ -9,8 +9,11 @@ from sqlalchemy import Connection, Row, Select, Table, func, select
 
 from auth.principal import Principal
 from auth.rows import visible_reference
+from gateway.audit import Actor
+from gateway.ids import new_id
 from gateway.pagination import Page, SortKey
 from gateway.store import query
+from gateway.store.writer import Writer
 
 
 def get_by_ids(
@@ -45,3 +48,10 @@ def get_page(
 def count(connection: Connection, *, principal: Principal, table: Table, search: str | None) -> int:
     """How many rows match `search`."""
     return query.count(connection, searched(principal, table, search))
+
+
+def create(connection: Connection, *, actor: Actor, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert an advertiser or agency (audited); returns the new row."""
+    row = {"id": new_id(), **values, "created_at": actor.at, "updated_at": actor.at}
+    Writer(connection, actor).insert(table, row)
+    return row

@@ -272,3 +272,45 @@ CORE_TABLES = (
     users, advertisers, agencies, deals, deal_tiers, incentive_values,
     deal_approvals, approval_actions, deal_status_history, deal_scoping_requests,
 )
+
+audit_log = Table(
+    "audit_log", metadata,
+    uuid_pk(),
+    Column("operation_id", String(36), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("actor_user_id", String(36), nullable=False),
+    Column("actor_sub", String(255), nullable=False),
+    Column("table_name", String(64), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("operation", String(10), nullable=False),
+    Column("before_json", Text),
+    Column("after_json", Text),
+    Column("request_id", String(64)),
+    Column("idempotency_key", String(255)),
+    one_of("operation", ("INSERT", "UPDATE", "DELETE"), "operation"),
+    Index(None, "table_name", "row_id", "occurred_at"),
+    Index(None, "operation_id"),
+    Index(None, "occurred_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("caller_sub", String(255), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", Text),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    one_of("status", ("IN_PROGRESS", "DONE"), "status"),
+    Index(None, "expires_at"),
+)
+
+deal_number_counters = Table(
+    "deal_number_counters", metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_value", Integer, nullable=False),
+)
+
+WORKFLOW_TABLES = (audit_log, idempotency_keys, deal_number_counters)

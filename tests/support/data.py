@@ -106,3 +106,8 @@ class Data:
                "updated_at": created, "region": self.region_of.get(requested_by)}
         return self.insert(tables.deal_scoping_requests, requested_by=requested_by,
                            advertiser_id=advertiser, **{**row, **values})
+
+    def delete(self, table: Table, row_id: str) -> None:
+        """Delete one row by id."""
+        with self.engine.begin() as connection:
+            connection.execute(table.delete().where(table.c.id == row_id))

@@ -1,0 +1,1 @@
+"""One mutation per module, each validating its input in a function of its own."""

@@ -1,0 +1,36 @@
+"""createAdvertiser: reference data every role but ANALYST and LEGAL may add."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.actions import require
+from gateway.context import Context
+from gateway.store import party
+from gateway.store.tables import advertisers
+from resolvers.inputs import CreateAdvertiserInput
+from resolvers.party import Advertiser
+from resolvers.validation import text
+
+
+def validate(value: CreateAdvertiserInput) -> dict[str, Any]:
+    """Column values of a valid input."""
+    return {
+        "name": text(value.name, "input.name", required=True),
+        "industry": text(value.industry, "input.industry", max_length=100),
+        "region": text(value.region, "input.region", max_length=32),
+    }
+
+
+@strawberry.type
+class CreateAdvertiserMutation:
+    @strawberry.mutation
+    async def create_advertiser(self, info: Info[Context, None], input: CreateAdvertiserInput) -> Advertiser:
+        context = info.context
+        require(context.principal, "createAdvertiser")
+        row = await context.db.write(party.create, actor=context.actor(), table=advertisers,
+                                     values=validate(input))
+        return Advertiser.from_row(row)

@@ -1,0 +1,36 @@
+"""createAgency: reference data every role but ANALYST and LEGAL may add."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from auth.actions import require
+from gateway.context import Context
+from gateway.store import party
+from gateway.store.tables import agencies
+from resolvers.inputs import CreateAgencyInput
+from resolvers.party import Agency
+from resolvers.validation import text
+
+
+def validate(value: CreateAgencyInput) -> dict[str, Any]:
+    """Column values of a valid input."""
+    return {
+        "name": text(value.name, "input.name", required=True),
+        "holding_company": text(value.holding_company, "input.holdingCompany"),
+        "region": text(value.region, "input.region", max_length=32),
+    }
+
+
+@strawberry.type
+class CreateAgencyMutation:
+    @strawberry.mutation
+    async def create_agency(self, info: Info[Context, None], input: CreateAgencyInput) -> Agency:
+        context = info.context
+        require(context.principal, "createAgency")
+        row = await context.db.write(party.create, actor=context.actor(), table=agencies,
+                                     values=validate(input))
+        return Agency.from_row(row)
