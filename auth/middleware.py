@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.authenticator import Authenticator
@@ -68,8 +68,9 @@ def bearer_token(header: str | None) -> str | None:
 
 
 def _wants_graphiql(scope: Scope, headers: Headers) -> bool:
-    query = scope.get("query_string", b"")
-    return scope["method"] == "GET" and b"query=" not in query and "text/html" in headers.get("accept", "")
+    # Parsed as Strawberry parses it, so an encoded name (%71uery=) cannot pass as a page request.
+    params = QueryParams(scope.get("query_string", b""))
+    return scope["method"] == "GET" and "query" not in params and "text/html" in headers.get("accept", "")
 
 
 async def _reply(send: Send, status: int, code: str, message: str, extra: dict[str, str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection
@@ -42,16 +43,18 @@ class UserDirectory:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._known: dict[Claims, tuple[str, str | None]] = {}
+        # sub -> (the claims last written, user id, stored region): claims that change back are written too.
+        self._known: dict[str, tuple[Claims, str, str | None]] = {}
 
     async def principal(self, claims: Claims) -> Principal:
         """The Principal for verified claims."""
-        key = claims.__class__(**{**claims.__dict__, "expires_at": None})
-        if key not in self._known:
+        seen = replace(claims, expires_at=None)
+        known = self._known.get(claims.sub)
+        if known is None or known[0] != seen:
             if len(self._known) >= CACHE_LIMIT:
                 self._known.clear()
-            self._known[key] = await self._sync(claims)
-        user_id, region = self._known[key]
+            known = self._known[claims.sub] = (seen, *await self._sync(claims))
+        _, user_id, region = known
         return Principal(user_id=user_id, sub=claims.sub, email=claims.email, name=claims.name,
                          roles=claims.roles, region=claims.region or region)
 

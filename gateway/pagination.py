@@ -24,10 +24,29 @@ class Codec:
     decode: Callable[[Any], Any]
 
 
+MAX_DIGITS = 18  # digits before the point of the widest stored NUMERIC
+
+
+def _instant(text: str) -> dt.datetime:
+    """An aware datetime; a naive one could not be compared with stored UTC instants."""
+    moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("cursor timestamp has no UTC offset")
+    return moment
+
+
+def _number(text: str) -> Decimal:
+    """A finite decimal that fits a stored NUMERIC."""
+    number = Decimal(text)
+    if not number.is_finite() or number.adjusted() >= MAX_DIGITS:
+        raise ValueError("cursor number out of range")
+    return number
+
+
 TEXT = Codec(str, str)
-TIMESTAMP = Codec(dt.datetime.isoformat, dt.datetime.fromisoformat)
+TIMESTAMP = Codec(dt.datetime.isoformat, _instant)
 DATE = Codec(dt.date.isoformat, dt.date.fromisoformat)
-DECIMAL = Codec(str, Decimal)
+DECIMAL = Codec(str, _number)
 
 
 @dataclass(frozen=True)

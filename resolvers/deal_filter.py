@@ -13,6 +13,7 @@ from gateway.store.deal import DEFAULT_ORDER, DealCriteria
 from resolvers.enums import DealSortField, DealStatus, SortDirection
 
 MAX_SEARCH = 200
+MAX_AMOUNT_DIGITS = 16  # digits before the point of a stored amount (NUMERIC(18, 2))
 
 
 @strawberry.input
@@ -69,11 +70,13 @@ def _check_range(value: DealFilter) -> None:
     if value.search is not None and len(value.search) > MAX_SEARCH:
         raise BadUserInput(f"search is longer than {MAX_SEARCH} characters", field="filter.search")
     low, high = value.min_value, value.max_value
-    if low is not None and high is not None and low > high:
-        raise BadUserInput("minValue is greater than maxValue", field="filter.minValue")
     for name, amount in (("minValue", low), ("maxValue", high)):
         if amount is not None and not amount.is_finite():
             raise BadUserInput(f"{name} is not a number", field=f"filter.{name}")
+        if amount is not None and amount.adjusted() >= MAX_AMOUNT_DIGITS:
+            raise BadUserInput(f"{name} is out of range", field=f"filter.{name}")
+    if low is not None and high is not None and low > high:
+        raise BadUserInput("minValue is greater than maxValue", field="filter.minValue")
 
 
 def _utc(moment: dt.datetime | None, field: str) -> dt.datetime | None:

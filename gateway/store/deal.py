@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, Table, func, or_, select
@@ -16,6 +16,7 @@ from gateway.pagination import DATE, DECIMAL, TEXT, TIMESTAMP, Codec, Page, Sort
 from gateway.store import query
 from gateway.store.tables import advertisers, agencies, deals, users
 
+CENT = Decimal("0.01")  # the scale of deals.total_value (Money)
 RELATIONS: dict[str, Table] = {"owner": users, "advertiser": advertisers, "agency": agencies}
 
 
@@ -65,8 +66,8 @@ def criteria_conditions(criteria: DealCriteria) -> list[ColumnElement[bool]]:
         _equal(c.advertiser_id, criteria.advertiser_id),
         _equal(c.agency_id, criteria.agency_id),
         _equal(c.region, criteria.region),
-        c.total_value >= criteria.min_value if criteria.min_value is not None else None,
-        c.total_value <= criteria.max_value if criteria.max_value is not None else None,
+        _at_least(criteria.min_value),
+        _at_most(criteria.max_value),
         c.created_at > criteria.created_after if criteria.created_after else None,
         c.created_at < criteria.created_before if criteria.created_before else None,
         _search(criteria.search) if criteria.search else None,
@@ -76,6 +77,15 @@ def criteria_conditions(criteria: DealCriteria) -> list[ColumnElement[bool]]:
 
 def _equal(column: ColumnElement[Any], value: object) -> ColumnElement[bool] | None:
     return column == value if value is not None else None
+
+
+def _at_least(amount: Decimal | None) -> ColumnElement[bool] | None:
+    # Stored values are whole cents: round the bound up, as binding it would round it to nearest.
+    return None if amount is None else deals.c.total_value >= amount.quantize(CENT, ROUND_CEILING)
+
+
+def _at_most(amount: Decimal | None) -> ColumnElement[bool] | None:
+    return None if amount is None else deals.c.total_value <= amount.quantize(CENT, ROUND_FLOOR)
 
 
 def _search(text: str) -> ColumnElement[bool]:

@@ -303,6 +303,14 @@ async def test_graphiql_page_is_served_without_a_token(okta_gateway: Gateway) ->
     assert "graphiql" in response.text.lower()
 
 
+@pytest.mark.parametrize("query_string", ["query={me{id}}", "%71uery={me{id}}", "x=1&query={me{id}}"])
+async def test_a_browser_get_carrying_a_query_still_needs_a_token(
+    okta_gateway: Gateway, query_string: str,
+) -> None:
+    response = await okta_gateway.client.get(f"/graphql?{query_string}", headers={"accept": "text/html"})
+    assert_unauthenticated(response)
+
+
 async def test_health_and_metrics_need_no_token(okta_gateway: Gateway) -> None:
     for path in ("/healthz", "/readyz", "/metrics"):
         assert (await okta_gateway.client.get(path)).status_code == 200
