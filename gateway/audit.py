@@ -27,7 +27,7 @@ class Actor:
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
-def to_json(values: Mapping[str, Any] | None) -> str | None:
+def to_json(values: Mapping[Any, Any] | None) -> str | None:
     """Column values as JSON: decimals and dates as strings, keys sorted."""
     if values is None:
         return None
@@ -44,7 +44,7 @@ def _plain(value: Any) -> Any:
 
 def record(
     connection: Connection, *, actor: Actor, table: str, row_id: str, operation: str,
-    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None,
+    before: Mapping[Any, Any] | None, after: Mapping[Any, Any] | None,
 ) -> None:
     """Append one audit row, in the caller's transaction."""
     connection.execute(audit_log.insert().values(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -37,9 +38,9 @@ def migrate() -> None:
 
 
 @cli.command()
-def seed(scale: int = typer.Option(1, min=1, help="Months of history; 84 = the 7-year volumes."),
-         seed: int = typer.Option(7, help="Random seed: the same seed gives the same data."),
-         if_empty: bool = typer.Option(False, help="Do nothing when the store already has deals.")) -> None:
+def seed(scale: Annotated[int, typer.Option(min=1, help="Months of history; 84 = the 7-year volumes.")] = 1,
+         seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
+         if_empty: Annotated[bool, typer.Option(help="Skip when the store has deals.")] = False) -> None:
     """Write deterministic demo data."""
     from gateway import seed as seeding
     from gateway.store.database import Database
@@ -59,14 +60,16 @@ def seed(scale: int = typer.Option(1, min=1, help="Months of history; 84 = the 7
 
 
 @cli.command()
-def token(email: str = typer.Option(...), role: list[Role] = typer.Option(..., help="Repeat for several."),
+def token(email: Annotated[str, typer.Option(help="The user's e-mail (subject dev|<email>).")],
+          role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
           region: str | None = None, name: str | None = None, hours: int = 12) -> None:
     """Print a dev-auth bearer token (only when no Okta issuer is configured)."""
     from auth.dev import issue_token
 
     settings = Settings()
     if settings.auth_issuer or settings.is_production:
-        raise typer.BadParameter("dev tokens exist only with dev auth (no DEAL_DESK_AUTH_ISSUER, not production)")
+        raise typer.BadParameter("dev tokens exist only with dev auth: no DEAL_DESK_AUTH_ISSUER, "
+                                 "not DEAL_DESK_ENV=production")
     typer.echo(issue_token(settings, email=email, roles=role, region=region, name=name,
                            lifetime_s=hours * 3600))
 

@@ -17,7 +17,7 @@ from resolvers.rows import columns
 class ApprovalByIdLoader(Loader[str, DealApproval | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[DealApproval | None]:
         rows = await self.db.read(approval_store.get_by_ids, principal=self.loaders.principal, ids=keys)
-        found = {a.id: a for a in self.loaders.approvals_from_rows(rows)}
+        found: dict[str, DealApproval] = {a.id: a for a in self.loaders.approvals_from_rows(rows)}
         return [found.get(key) for key in keys]
 
 

@@ -40,3 +40,11 @@ def grouped(items: Iterable[V], key: Callable[[V], Any]) -> defaultdict[Any, lis
     for item in items:
         groups[key(item)].append(item)
     return groups
+
+
+async def must_load(loader: DataLoader[K, V | None], key: K) -> V:
+    """The value for `key`, which the schema guarantees exists (a foreign key)."""
+    value = await loader.load(key)
+    if value is None:
+        raise LookupError(f"{type(loader).__name__} found nothing for a required key")
+    return value

@@ -19,7 +19,7 @@ from resolvers.rows import columns
 class DealByIdLoader(Loader[str, Deal | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[Deal | None]:
         rows = await self.db.read(deal_store.get_by_ids, principal=self.loaders.principal, ids=keys)
-        found = {deal.id: deal for deal in self.loaders.deals_from_rows(rows)}
+        found: dict[str, Deal] = {deal.id: deal for deal in self.loaders.deals_from_rows(rows)}
         return [found.get(key) for key in keys]
 
 

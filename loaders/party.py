@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from sqlalchemy import Table
@@ -11,13 +11,14 @@ from gateway.store import party, user
 from gateway.store.tables import advertisers, agencies
 from loaders.base import Loader
 from resolvers.party import Advertiser, Agency
+from resolvers.rows import RowLike
 from resolvers.user import User
 
 
 class UserByIdLoader(Loader[str, User | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[User | None]:
         rows = await self.db.read(user.get_by_ids, principal=self.loaders.principal, ids=keys)
-        found = {row.id: User.from_row(row._mapping) for row in rows}
+        found: dict[str, User] = {row.id: User.from_row(row._mapping) for row in rows}
         return [found.get(key) for key in keys]
 
 
@@ -25,7 +26,10 @@ class PartyByIdLoader(Loader[str, Any]):
     """Advertisers or agencies by id."""
 
     table: ClassVar[Table]
-    make: ClassVar[Callable[[Mapping[str, Any]], Any]]
+
+    def make(self, row: RowLike) -> Any:
+        """The GraphQL object of a row."""
+        raise NotImplementedError
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[Any]:
         rows = await self.db.read(party.get_by_ids, principal=self.loaders.principal, table=self.table,
@@ -36,9 +40,13 @@ class PartyByIdLoader(Loader[str, Any]):
 
 class AdvertiserByIdLoader(PartyByIdLoader):
     table = advertisers
-    make = Advertiser.from_row
+
+    def make(self, row: RowLike) -> Advertiser:
+        return Advertiser.from_row(row)
 
 
 class AgencyByIdLoader(PartyByIdLoader):
     table = agencies
-    make = Agency.from_row
+
+    def make(self, row: RowLike) -> Agency:
+        return Agency.from_row(row)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.store import approval as approval_store
+from loaders.base import must_load
 from resolvers.connection import Connection, paginate
 from resolvers.deal import Deal
 from resolvers.enums import ApprovalActionType, ApprovalStage, ApprovalStatus
 from resolvers.node import Node
+from resolvers.rows import RowLike
 from resolvers.user import User
 
 
@@ -27,7 +27,7 @@ class ApprovalAction:
     created_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], actor: User) -> ApprovalAction:
+    def from_row(cls, row: RowLike, actor: User) -> ApprovalAction:
         """An action from an `approval_actions` row and its actor."""
         return cls(id=strawberry.ID(row["id"]), action=ApprovalActionType(row["action"]), actor=actor,
                    comment=row["comment"], created_at=row["created_at"])
@@ -45,7 +45,7 @@ class DealApproval(Node):
     deal_id: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], decided_by: User | None) -> DealApproval:
+    def from_row(cls, row: RowLike, decided_by: User | None) -> DealApproval:
         """An approval from a `deal_approvals` row and who decided it."""
         return cls(id=strawberry.ID(row["id"]), stage=ApprovalStage(row["stage"]),
                    sequence=row["sequence"], status=ApprovalStatus(row["status"]),
@@ -54,10 +54,7 @@ class DealApproval(Node):
 
     @strawberry.field
     async def deal(self, info: Info[Context, None]) -> Deal:
-        deal = await info.context.loaders.deal_by_id.load(self.deal_id)
-        if deal is None:
-            raise LookupError("an approval's deal is visible whenever the approval is")
-        return deal
+        return await must_load(info.context.loaders.deal_by_id, self.deal_id)
 
     @strawberry.field
     async def actions(self, info: Info[Context, None]) -> list[ApprovalAction]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -14,10 +13,12 @@ from auth.fields import CanSeeIncentives, CanSeeMargins
 from gateway.context import Context
 from gateway.ids import require_id
 from gateway.store import deal as deal_store
+from loaders.base import must_load
 from resolvers.connection import Connection, paginate
 from resolvers.deal_filter import DealFilter, DealOrder, criteria, ordering
 from resolvers.enums import Channel, DealStatus, DealType, IncentiveType, IncentiveUnit
 from resolvers.node import Node
+from resolvers.rows import RowLike
 from resolvers.user import User
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class DealTier:
     )
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> DealTier:
+    def from_row(cls, row: RowLike) -> DealTier:
         """A tier from a `deal_tiers` row."""
         return cls(id=strawberry.ID(row["id"]), tier_number=row["tier_number"],
                    min_spend=row["min_spend"], max_spend=row["max_spend"], cpm=row["cpm"],
@@ -60,7 +61,7 @@ class IncentiveValue:
     description: str | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> IncentiveValue:
+    def from_row(cls, row: RowLike) -> IncentiveValue:
         """An incentive from an `incentive_values` row."""
         return cls(id=strawberry.ID(row["id"]), type=IncentiveType(row["type"]),
                    unit=IncentiveUnit(row["unit"]), value=row["value"], description=row["description"])
@@ -76,7 +77,7 @@ class DealStatusChange:
     changed_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any], changed_by: User) -> DealStatusChange:
+    def from_row(cls, row: RowLike, changed_by: User) -> DealStatusChange:
         """A status change from a `deal_status_history` row and its user."""
         before = row["from_status"]
         return cls(id=strawberry.ID(row["id"]), from_status=DealStatus(before) if before else None,
@@ -117,7 +118,7 @@ class Deal(Node):
     agency_id: strawberry.Private[str | None]
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Deal:
+    def from_row(cls, row: RowLike) -> Deal:
         """A Deal from a `deals` row."""
         return cls(
             id=strawberry.ID(row["id"]), deal_number=row["deal_number"], name=row["name"],
@@ -134,11 +135,11 @@ class Deal(Node):
 
     @strawberry.field
     async def owner(self, info: Info[Context, None]) -> User:
-        return await info.context.loaders.user_by_id.load(self.owner_id)
+        return await must_load(info.context.loaders.user_by_id, self.owner_id)
 
     @strawberry.field
     async def advertiser(self, info: Info[Context, None]) -> AdvertiserRef:
-        return await info.context.loaders.advertiser_by_id.load(self.advertiser_id)
+        return await must_load(info.context.loaders.advertiser_by_id, self.advertiser_id)
 
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> AgencyRef | None:

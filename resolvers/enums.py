@@ -6,9 +6,11 @@ import enum
 
 import strawberry
 
-from auth.principal import Role as _Role
+from auth.principal import Role
 
-Role = strawberry.enum(_Role, name="Role")
+strawberry.enum(Role, name="Role")
+
+__all__ = ["Role"]
 
 
 @strawberry.enum

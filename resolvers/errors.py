@@ -42,10 +42,10 @@ class ErrorPolicy(MaskErrors):
 def classify(errors: list[GraphQLError]) -> None:
     """Give every error a code (request errors are the client's input) and log one line each."""
     for error in errors:
-        extensions = error.extensions or {}
-        if "code" not in extensions:
-            error.extensions = {**extensions, "code": BAD_INPUT if is_expected(error) else INTERNAL}
-        log.info("graphql error %s at %s", error.extensions["code"], _path(error) or "-")
+        extensions = dict(error.extensions or {})
+        extensions.setdefault("code", BAD_INPUT if is_expected(error) else INTERNAL)
+        error.extensions = extensions
+        log.info("graphql error %s at %s", extensions["code"], _path(error) or "-")
 
 
 def _path(error: GraphQLError) -> str:

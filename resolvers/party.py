@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -16,6 +16,7 @@ from gateway.store.tables import advertisers, agencies
 from resolvers.connection import Connection, paginate
 from resolvers.deal import Deal
 from resolvers.node import Node
+from resolvers.rows import RowLike
 
 
 @strawberry.type
@@ -26,7 +27,7 @@ class Advertiser(Node):
     region: str | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Advertiser:
+    def from_row(cls, row: RowLike) -> Advertiser:
         """An Advertiser from an `advertisers` row."""
         return cls(id=strawberry.ID(row["id"]), name=row["name"], industry=row["industry"],
                    region=row["region"])
@@ -46,7 +47,7 @@ class Agency(Node):
     region: str | None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Agency:
+    def from_row(cls, row: RowLike) -> Agency:
         """An Agency from an `agencies` row."""
         return cls(id=strawberry.ID(row["id"]), name=row["name"],
                    holding_company=row["holding_company"], region=row["region"])
@@ -84,7 +85,7 @@ class PartyQuery:
 
 
 async def party_page(
-    context: Context, table: Table, make: Callable[[Mapping[str, Any]], Any], search: str | None,
+    context: Context, table: Table, make: Callable[[RowLike], Any], search: str | None,
     first: int | None, after: str | None,
 ) -> Connection[Any]:
     """One page of advertisers or agencies by name, optionally searched."""

@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import Row
 
+RowLike = Mapping[Any, Any]
 
-def columns(row: Row[Any], prefix: str = "") -> Mapping[str, Any]:
+
+def columns(row: Row[Any], prefix: str = "") -> RowLike:
     """The row's columns; with a prefix, only that relation's, under their plain names."""
     mapping = row._mapping
     if not prefix:

@@ -12,8 +12,8 @@ from strawberry.types import ExecutionContext
 from resolvers.approval import DealApproval
 from resolvers.deal import Deal
 from resolvers.errors import ErrorPolicy, classify
-from resolvers.party import Advertiser, Agency
 from resolvers.mutation import Mutation
+from resolvers.party import Advertiser, Agency
 from resolvers.query import Query
 from resolvers.scoping import ScopingRequest
 from resolvers.user import User
@@ -35,7 +35,9 @@ def build(**options: Any) -> Schema:
         query=Query,
         mutation=Mutation,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest],
-        extensions=[ErrorPolicy, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache, ValidationCache],
+        extensions=[
+            ErrorPolicy, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache, ValidationCache,
+        ],
         **options,
     )
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -13,11 +11,13 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.ids import require_id
 from gateway.store import scoping as scoping_store
+from loaders.base import must_load
 from resolvers.connection import Connection, paginate
 from resolvers.deal import Deal
 from resolvers.enums import ScopingStatus
 from resolvers.node import Node
 from resolvers.party import Advertiser, Agency
+from resolvers.rows import RowLike
 from resolvers.user import User
 
 
@@ -39,7 +39,7 @@ class ScopingRequest(Node):
     converted_deal_id: strawberry.Private[str | None]
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> ScopingRequest:
+    def from_row(cls, row: RowLike) -> ScopingRequest:
         """A ScopingRequest from a `deal_scoping_requests` row."""
         return cls(
             id=strawberry.ID(row["id"]), title=row["title"], objective=row["objective"],
@@ -52,11 +52,11 @@ class ScopingRequest(Node):
 
     @strawberry.field
     async def requested_by(self, info: Info[Context, None]) -> User:
-        return await info.context.loaders.user_by_id.load(self.requested_by_id)
+        return await must_load(info.context.loaders.user_by_id, self.requested_by_id)
 
     @strawberry.field
     async def advertiser(self, info: Info[Context, None]) -> Advertiser:
-        return await info.context.loaders.advertiser_by_id.load(self.advertiser_id)
+        return await must_load(info.context.loaders.advertiser_by_id, self.advertiser_id)
 
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> Agency | None:

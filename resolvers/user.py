@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import strawberry
 from strawberry.types import Info
 
@@ -12,6 +9,7 @@ from gateway.context import Context
 from gateway.errors import NotFound
 from resolvers.enums import Role
 from resolvers.node import Node
+from resolvers.rows import RowLike
 
 
 @strawberry.type
@@ -24,7 +22,7 @@ class User(Node):
     active: bool
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> User:
+    def from_row(cls, row: RowLike) -> User:
         """A User from a `users` row."""
         roles = [Role(name) for name in row["roles"].split(",") if name]
         return cls(id=strawberry.ID(row["id"]), email=row["email"], display_name=row["display_name"],

@@ -22,7 +22,8 @@ NAME_LENGTH = 200
 NOTE_LENGTH = 10_000
 
 
-def text(value: str | None, field: str, *, max_length: int = NAME_LENGTH, required: bool = False) -> str | None:
+def text(value: str | None, field: str, *, max_length: int = NAME_LENGTH,
+         required: bool = False) -> str | None:
     """Trimmed text within `max_length`; required text may not be blank."""
     if value is None:
         if required:
@@ -77,6 +78,7 @@ def date_range(start: dt.date | None, end: dt.date | None, field: str) -> None:
 def _finite(value: Decimal, field: str, *, places: int) -> None:
     if not value.is_finite():
         raise BadUserInput(f"{field} is not a number", field=field)
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
+    if abs(value) > MAX_MONEY:
+        raise BadUserInput(f"{field} is too large", field=field)
+    if value != value.quantize(Decimal(1).scaleb(-places)):
         raise BadUserInput(f"{field} has more than {places} decimal places", field=field)

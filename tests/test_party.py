@@ -155,9 +155,10 @@ async def test_walking_pages_of_a_search(gateway: Gateway, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", LISTS)
 async def test_bad_page_arguments_are_bad_user_input(gateway: Gateway, kind: str) -> None:
-    parties(gateway.data, kind, NAMES)
-    token = reader(gateway)
     other = "agencies" if kind == "advertisers" else "advertisers"
+    parties(gateway.data, kind, NAMES)
+    parties(gateway.data, other, NAMES)
+    token = reader(gateway)
     foreign = (await listing(gateway, other, token, first=1))["pageInfo"]["endCursor"]
 
     for variables, field in (({"first": 501}, "first"), ({"first": -1}, "first"),

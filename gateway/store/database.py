@@ -44,9 +44,9 @@ class Database:
             return fn(connection, *args, **kwargs)
 
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self.engine.connect().execution_options(**{engines.WRITE_OPTION: True}) as connection:
-            with connection.begin():
-                return fn(connection, *args, **kwargs)
+        connection = self.engine.connect().execution_options(**{engines.WRITE_OPTION: True})
+        with connection, connection.begin():
+            return fn(connection, *args, **kwargs)
 
     async def ping(self) -> bool:
         """True when the store answers a trivial query."""

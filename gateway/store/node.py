@@ -30,7 +30,7 @@ def kind_of(connection: Connection, *, principal: Principal, id: str) -> str | N
             deal_scoping_requests.c.id == id, visible_scoping_requests(principal)
         ),
         select(literal("User").label("kind")).where(users.c.id == id, visible_users(principal)),
-        select(literal("Advertiser").label("kind")).where(advertisers.c.id == id, visible_reference(principal)),
-        select(literal("Agency").label("kind")).where(agencies.c.id == id, visible_reference(principal)),
+        *(select(literal(kind).label("kind")).where(table.c.id == id, visible_reference(principal))
+          for kind, table in (("Advertiser", advertisers), ("Agency", agencies))),
     )
     return connection.execute(stmt).scalar()

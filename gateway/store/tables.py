@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 
 from gateway.store.types import Money, Rate, UtcDateTime
 
@@ -62,8 +63,9 @@ def percent_checks(column: str) -> list[CheckConstraint]:
     ]
 
 
-def _not_sqlite(_ddl: object, _target: object, _bind: object, **kw: Any) -> bool:
-    return bool(kw["dialect"].name != "sqlite")
+def _not_sqlite(ddl: Any, target: Any, bind: Any, tables: Any = None, state: Any = None, *,
+                dialect: Dialect, compiler: Any = None, checkfirst: bool = False) -> bool:
+    return dialect.name != "sqlite"
 
 
 def uuid_pk() -> Column[str]:

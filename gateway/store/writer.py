@@ -51,7 +51,7 @@ class Writer:
         """The current row, inside this transaction."""
         return self.connection.execute(select(table).where(table.c.id == row_id)).first()
 
-    def _audit(self, table: Table, row_id: str, operation: str, before: Mapping[str, Any] | None,
-               after: Mapping[str, Any] | None) -> None:
+    def _audit(self, table: Table, row_id: str, operation: str, before: Mapping[Any, Any] | None,
+               after: Mapping[Any, Any] | None) -> None:
         audit.record(self.connection, actor=self.actor, table=table.name, row_id=row_id,
                      operation=operation, before=before, after=after)
