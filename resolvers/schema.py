@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 from resolvers.approval import DealApproval
 from resolvers.deal import Deal
 from resolvers.errors import ErrorPolicy, classify
+from resolvers.http_status import HttpStatusFromErrors
 from resolvers.mutation import Mutation
 from resolvers.party import Advertiser, Agency
 from resolvers.query import Query
@@ -36,7 +37,8 @@ def build(**options: Any) -> Schema:
         mutation=Mutation,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest],
         extensions=[
-            ErrorPolicy, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH), ParserCache, ValidationCache,
+            ErrorPolicy, HttpStatusFromErrors, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            ParserCache, ValidationCache,
         ],
         **options,
     )

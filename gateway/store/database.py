@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from gateway.errors import ServiceUnavailable
 from gateway.store import engine as engines
+
+log = logging.getLogger("deal_desk.store")
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def unavailable_on_connection_errors() -> Iterator[None]:
+    """Store outages (lost connections, a locked or unreachable store) become SERVICE_UNAVAILABLE."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        log.warning("store unavailable: %s", type(error.orig or error).__name__)
+        raise ServiceUnavailable() from error
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("store connection lost")
+        raise ServiceUnavailable() from error
 
 
 class Database:
@@ -40,13 +61,14 @@ class Database:
         return await anyio.to_thread.run_sync(partial(self._write, fn, *args, **kwargs))
 
     def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self.engine.connect() as connection:
+        with unavailable_on_connection_errors(), self.engine.connect() as connection:
             return fn(connection, *args, **kwargs)
 
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        connection = self.engine.connect().execution_options(**{engines.WRITE_OPTION: True})
-        with connection, connection.begin():
-            return fn(connection, *args, **kwargs)
+        with unavailable_on_connection_errors():
+            connection = self.engine.connect().execution_options(**{engines.WRITE_OPTION: True})
+            with connection, connection.begin():
+                return fn(connection, *args, **kwargs)
 
     async def ping(self) -> bool:
         """True when the store answers a trivial query."""
