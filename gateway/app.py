@@ -13,12 +13,14 @@ from auth.authenticator import Authenticator
 from auth.middleware import BearerAuthMiddleware
 from auth.users import UserDirectory
 from gateway import health
-from gateway.events import LocalBroker
+from gateway.events import Broker, LocalBroker
 from gateway.graphql_app import GraphQLApp
+from gateway.idempotency import IdempotencyMiddleware
 from gateway.request_id import RequestIdMiddleware
 from gateway.settings import Settings
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
+from gateway.workflow.rules_file import approval_rules
 from resolvers.schema import schema
 
 
@@ -33,13 +35,25 @@ def authenticator_for(settings: Settings) -> Authenticator:
     return DevAuthenticator(settings)
 
 
+def broker_for(settings: Settings) -> Broker:
+    """Redis pub/sub shared by every replica when an events URL is configured, else in-process."""
+    if settings.events_url:
+        from gateway.events_redis import RedisBroker
+
+        return RedisBroker(settings.events_url)
+    return LocalBroker()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The gateway as an ASGI app."""
     settings = settings or Settings()
-    db = Database(settings.database_url)
+    approval_rules(settings.approval_rules_file)  # a bad rules file stops the gateway here
+    db = Database(settings.database_url, settings)
     authenticator = authenticator_for(settings)
-    broker = LocalBroker()
-    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker)
+    broker = broker_for(settings)
+    directory = UserDirectory(db)
+    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker,
+                         authenticator=authenticator, directory=directory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -60,7 +74,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(RequestIdMiddleware),
-            Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=UserDirectory(db)),
+            Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=directory),
+            Middleware(IdempotencyMiddleware, db=db),  # after auth: keys are per caller
         ],
         lifespan=lifespan,
     )

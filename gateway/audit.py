@@ -23,6 +23,7 @@ class Actor:
     sub: str
     request_id: str | None = None
     idempotency_key: str | None = None
+    reason: str | None = None
     operation_id: str = field(default_factory=new_id)
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
@@ -51,5 +52,5 @@ def record(
         id=new_id(), operation_id=actor.operation_id, occurred_at=actor.at, actor_user_id=actor.user_id,
         actor_sub=actor.sub, table_name=table, row_id=row_id, operation=operation,
         before_json=to_json(before), after_json=to_json(after), request_id=actor.request_id,
-        idempotency_key=actor.idempotency_key,
+        idempotency_key=actor.idempotency_key, reason=actor.reason,
     ))

@@ -83,6 +83,31 @@ def export_schema(output: Path = Path("schema.graphql")) -> None:
     typer.echo(f"wrote {output}")
 
 
+audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
+cli.add_typer(audit, name="audit")
+
+
+@audit.command("verify")
+def audit_verify(
+    repair: Annotated[bool, typer.Option(help="Mend what a store without transactions left behind.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Unexplained deals to list at most.")] = 100,
+) -> None:
+    """Check that every deal's current state is explained by its history and audit records."""
+    from gateway import verify
+    from gateway.store.database import Database
+
+    db = Database(Settings().database_url)
+    try:
+        if repair:
+            typer.echo(verify.repair(db.engine))
+        report = verify.verify(db.engine)
+    finally:
+        db.dispose()
+    verify.print_report(report, limit=limit)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the `deal-desk` script."""
     cli()

@@ -60,6 +60,10 @@ class LocalBroker:
         finally:
             self._queues.discard(queue)
 
+    async def subscribers(self) -> int:
+        """How many subscriptions are listening."""
+        return len(self._queues)
+
     async def aclose(self) -> None:
         """Nothing to release."""
 

@@ -34,9 +34,9 @@ def is_uuid(text: str) -> bool:
 
 
 def require_id(value: str, field: str) -> str:
-    """`value` when it is a UUID, else BAD_USER_INPUT naming `field`."""
+    """`value` in canonical (lower-case) form when it is a UUID, else BAD_USER_INPUT naming `field`."""
     from gateway.errors import BadUserInput
 
     if not is_uuid(value):
         raise BadUserInput(f"{field} is not a valid id", field=field)
-    return value
+    return value.lower()

@@ -15,6 +15,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Connection, Engine, Table, func, select
 
+from gateway.audit import to_json
 from gateway.ids import uuid7_at
 from gateway.store import tables as t
 from gateway.workflow.rules import required_stages
@@ -261,6 +262,37 @@ class Batch(dict[str, list[Row]]):
     def counts(self) -> dict[str, int]:
         """Rows held, per table name."""
         return {name: len(rows) for name, rows in self.items()}
+
+
+SEED_SUB = "system|seed"
+SEED_USER_ID = "00000000-0000-7000-8000-000000000000"  # the seed is no person: it has no users row
+
+
+@dataclass
+class Trail:
+    """Audit records of what the seed inserts: each row's final state as its INSERT, by `system|seed`.
+
+    Its own random stream keeps the seeded rows the same as without it.
+    """
+
+    rng: random.Random
+
+    def write(self, connection: Connection, batch: Batch, moment: dt.datetime) -> None:
+        """Audit every row of `batch` as one operation, in the batch's transaction."""
+        operation = uuid7_at(moment, self.rng)
+        records = [self.record(table, row, operation, moment) for table in INSERT_ORDER
+                   for row in batch[table.name]]
+        if records:
+            connection.execute(t.audit_log.insert(), records)
+
+    def record(self, table: Table, row: Row, operation: str, moment: dt.datetime) -> Row:
+        """The INSERT record of `row`, dated when the row came to be (`moment` for rows without a date)."""
+        at = row.get("created_at") or row.get("changed_at") or moment
+        return {
+            "id": uuid7_at(at, self.rng), "operation_id": operation, "occurred_at": at,
+            "actor_user_id": SEED_USER_ID, "actor_sub": SEED_SUB, "table_name": table.name,
+            "row_id": row["id"], "operation": "INSERT", "before_json": None, "after_json": to_json(row),
+        }
 
 
 # ---------------------------------------------------------------- small helpers
@@ -883,17 +915,21 @@ def seed(engine: Engine, *, scale: int, seed: int = 7, progress: bool = True) ->
     if scale < 1:
         raise ValueError("scale must be at least 1 (months of history)")
     rng, start = random.Random(seed), add_months(ANCHOR, -scale)
+    trail = Trail(random.Random(f"audit:{seed}"))
     with engine.begin() as connection:
         batch, cast = reference_batch(rng, scale, start, existing_users(connection))
         batch.write(connection)
+        trail.write(connection, batch, start)
     counts = batch.counts()
     ctx = Context(rng, cast)
     with progress_bar(progress) as bar:
         task = bar.add_task("Seeding months", total=scale)
         for month in range(scale):
-            batch = month_batch(ctx, add_months(start, month), add_months(start, month + 1))
+            end = add_months(start, month + 1)
+            batch = month_batch(ctx, add_months(start, month), end)
             with engine.begin() as connection:
                 batch.write(connection)
+                trail.write(connection, batch, end)
             counts = {name: counts[name] + n for name, n in batch.counts().items()}
             bar.advance(task)
     return counts

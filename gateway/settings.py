@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ROLE_MAP = {
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEAL_DESK_", extra="ignore")
 
     env: str = "development"
-    database_url: str = "sqlite:///./deal_desk.db"
+    database_url: Annotated[str, Field(repr=False)] = "sqlite:///./deal_desk.db"  # may carry a password
     auth_issuer: str | None = None
     auth_audience: str = "api://deal-desk"
     auth_jwks_url: str | None = None
@@ -38,6 +39,19 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     page_size_default: int = 50
     page_size_max: int = 500
+    approval_rules_file: str | None = None  # TOML replacing the default approval rules (rules_file.py)
+    events_url: str | None = None  # Redis URL of the deal-event broker shared by replicas; unset = in-process
+    # Databricks SQL warehouse (docs/databricks.md); secrets come from the environment or from *_file paths.
+    databricks_auth: Literal["pat", "azure-sp", "azure-msi", "oauth-m2m"] = "pat"
+    databricks_token: SecretStr | None = None
+    databricks_token_file: str | None = None
+    databricks_client_id: str | None = None
+    databricks_client_secret: SecretStr | None = None
+    databricks_client_secret_file: str | None = None
+    databricks_tenant_id: str | None = None
+    databricks_certificate_path: str | None = None
+    databricks_certificate_password: SecretStr | None = None
+    databricks_statement_timeout_s: Annotated[int, Field(gt=0)] = 300
 
     @field_validator("auth_role_map", mode="before")
     @classmethod

@@ -9,10 +9,9 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import BadUserInput
 from gateway.store import metrics as metrics_store
 from gateway.store import pipeline as pipeline_store
-from resolvers.deal_filter import DealFilter, criteria
+from resolvers.deal_filter import DealFilter, criteria, utc
 from resolvers.enums import ApprovalStage, PipelineGroupBy
 
 
@@ -50,11 +49,9 @@ class AnalyticsQuery:
     async def approval_metrics(
         self, info: Info[Context, None], since: dt.datetime | None = None
     ) -> list[ApprovalStageMetrics]:
-        if since is not None and since.tzinfo is None:
-            raise BadUserInput("since needs a UTC offset", field="since")
         context = info.context
         stages = await context.db.read(metrics_store.stage_metrics, principal=context.principal,
-                                       since=since, now=dt.datetime.now(dt.UTC))
+                                       since=utc(since, "since"), now=dt.datetime.now(dt.UTC))
         return [
             ApprovalStageMetrics(
                 stage=ApprovalStage(m.stage), pending_count=m.pending_count,

@@ -42,16 +42,15 @@ def criteria(value: DealFilter | None) -> DealCriteria:
     """Validated store criteria for a DealFilter."""
     if value is None:
         return DealCriteria()
-    for name in ("owner_id", "advertiser_id", "agency_id"):
-        if getattr(value, name) is not None:
-            require_id(getattr(value, name), f"filter.{_camel(name)}")
     _check_range(value)
     return DealCriteria(
         statuses=tuple(status.value for status in value.status or ()),
-        owner_id=value.owner_id, advertiser_id=value.advertiser_id, agency_id=value.agency_id,
+        owner_id=_id(value.owner_id, "filter.ownerId"),
+        advertiser_id=_id(value.advertiser_id, "filter.advertiserId"),
+        agency_id=_id(value.agency_id, "filter.agencyId"),
         region=value.region, min_value=value.min_value, max_value=value.max_value,
-        created_after=_utc(value.created_after, "filter.createdAfter"),
-        created_before=_utc(value.created_before, "filter.createdBefore"),
+        created_after=utc(value.created_after, "filter.createdAfter"),
+        created_before=utc(value.created_before, "filter.createdBefore"),
         search=value.search or None,
     )
 
@@ -79,14 +78,17 @@ def _check_range(value: DealFilter) -> None:
         raise BadUserInput("minValue is greater than maxValue", field="filter.minValue")
 
 
-def _utc(moment: dt.datetime | None, field: str) -> dt.datetime | None:
+def utc(moment: dt.datetime | None, field: str) -> dt.datetime | None:
+    """`moment` in UTC; BAD_USER_INPUT naming `field` when it has no offset or UTC cannot hold it."""
     if moment is None:
         return None
     if moment.tzinfo is None:
         raise BadUserInput("date-times need a UTC offset", field=field)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError as error:
+        raise BadUserInput("date-time out of range", field=field) from error
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+def _id(value: str | None, field: str) -> str | None:
+    return None if value is None else require_id(value, field)

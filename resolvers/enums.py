@@ -129,3 +129,14 @@ class PipelineGroupBy(enum.Enum):
     AGENCY = "AGENCY"
     MONTH = "MONTH"
     DEAL_TYPE = "DEAL_TYPE"
+
+
+@strawberry.enum
+class DealEventKind(enum.Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    SUBMITTED = "SUBMITTED"
+    APPROVAL_DECIDED = "APPROVAL_DECIDED"
+    COMMENTED = "COMMENTED"
+    WITHDRAWN = "WITHDRAWN"
+    CLOSED = "CLOSED"

@@ -28,7 +28,8 @@ class ErrorPolicy(MaskErrors):
         super().__init__(should_mask_error=self._should_mask, error_message="Internal server error.")
 
     def _should_mask(self, error: GraphQLError) -> bool:
-        if is_expected(error) or (error.extensions or {}).get("code"):
+        # classify() has already run and given unexpected errors the INTERNAL code; those are masked.
+        if is_expected(error) or (error.extensions or {}).get("code") not in (None, INTERNAL):
             return False
         log.error("unexpected error at %s: %s", _path(error), type(error.original_error).__name__)
         return True

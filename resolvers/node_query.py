@@ -26,11 +26,10 @@ LOADER_OF_KIND = {
 class NodeQuery:
     @strawberry.field
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
-        context = info.context
-        kind = await context.db.read(node_store.kind_of, principal=context.principal,
-                                     id=require_id(id, "id"))
+        context, key = info.context, require_id(id, "id")
+        kind = await context.db.read(node_store.kind_of, principal=context.principal, id=key)
         if kind is None:
             return None
         loader: Any = getattr(context.loaders, LOADER_OF_KIND[kind])
-        node: Node | None = await loader.load(id)
+        node: Node | None = await loader.load(key)
         return node

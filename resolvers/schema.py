@@ -17,6 +17,7 @@ from resolvers.mutation import Mutation
 from resolvers.party import Advertiser, Agency
 from resolvers.query import Query
 from resolvers.scoping import ScopingRequest
+from resolvers.subscription import DealEvent, Subscription
 from resolvers.user import User
 
 MAX_DEPTH = 12
@@ -35,7 +36,8 @@ def build(**options: Any) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest],
+        subscription=Subscription,
+        types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest, DealEvent],
         extensions=[
             ErrorPolicy, HttpStatusFromErrors, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             ParserCache, ValidationCache,

@@ -207,7 +207,7 @@ async def test_bad_queue_page_arguments_are_bad_user_input(gateway: Gateway) -> 
     other = (await gateway.data_of("{ scopingRequests(first: 1) { pageInfo { endCursor } } }",
                                    token=token(gateway, "desk")))["scopingRequests"]["pageInfo"]["endCursor"]
 
-    for variables, field in (({"first": 501}, "first"), ({"first": -1}, "first"), ({"after": "nope"}, "after"),
-                             ({"after": other}, "after")):
+    for variables, field in (({"first": 501}, "first"), ({"first": -1}, "first"),
+                             ({"after": "nope"}, "after"), ({"after": other}, "after")):
         body = await gateway.query(QUEUE, variables, token=token(gateway, "max"))
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": field}

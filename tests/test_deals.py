@@ -187,7 +187,8 @@ async def test_search_is_case_insensitive_on_name_and_deal_number(gateway: Gatew
     p, token = people(gateway.data), desk(gateway)
     gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="ACME Spring Launch",
                       deal_number="DD-2026-000101")
-    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Globex summer", deal_number="DD-2026-000202")
+    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Globex summer",
+                      deal_number="DD-2026-000202")
 
     assert await names(gateway, token, {"search": "spring"}) == ["ACME Spring Launch"]
     assert await names(gateway, token, {"search": "SUMMER"}) == ["Globex summer"]
@@ -207,6 +208,24 @@ async def test_search_takes_like_wildcards_literally(gateway: Gateway) -> None:
     assert await names(gateway, token, {"search": "q3_"}) == ["Q3_Promo"]
     assert await names(gateway, token, {"search": "_"}) == ["Q3_Promo"]
     assert await names(gateway, token, {"search": "k\\s"}) == ["Back\\slash"]
+
+
+async def test_search_folds_the_case_of_non_ascii_letters(gateway: Gateway) -> None:
+    p, token = people(gateway.data), desk(gateway)
+    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Société Générale Été")
+    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Ögilvy Q3")
+
+    assert await names(gateway, token, {"search": "générale été"}) == ["Société Générale Été"]
+    assert await names(gateway, token, {"search": "SOCIÉTÉ"}) == ["Société Générale Été"]
+    assert await names(gateway, token, {"search": "ögilvy"}) == ["Ögilvy Q3"]
+
+
+async def test_filter_ids_are_case_insensitive(gateway: Gateway) -> None:
+    p, token = people(gateway.data), desk(gateway)
+    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Ann's")
+    gateway.data.deal(owner=p["bea"], advertiser=p["acme"], name="Bea's")
+
+    assert await names(gateway, token, {"ownerId": p["ann"].upper()}) == ["Ann's"]
 
 
 async def test_filters_combine_with_and(gateway: Gateway) -> None:
@@ -257,6 +276,8 @@ async def test_list_applies_row_rules(gateway: Gateway) -> None:
         ({"createdAfter": "2026-01-01T00:00:00"}, "filter.createdAfter"),
         ({"createdBefore": "2026-01-01T10:00:00"}, "filter.createdBefore"),
         ({"search": "x" * 201}, "filter.search"),
+        ({"createdAfter": "9999-12-31T23:00:00-05:00"}, "filter.createdAfter"),
+        ({"createdBefore": "0001-01-01T00:00:00+05:00"}, "filter.createdBefore"),
     ],
 )
 async def test_invalid_filter_is_bad_user_input_naming_the_field(
@@ -288,16 +309,22 @@ def sortable(data: Data, owner: str, advertiser: str) -> list[dict[str, Any]]:
     made = []
     for name, value, start, created, updated in rows:
         values = {"name": name, "total_value": Decimal(value), "start_date": start,
-                  "created_at": created, "updated_at": updated}
+                  "created_at": _micro(created), "updated_at": _micro(updated)}
         made.append({"id": data.deal(owner=owner, advertiser=advertiser, **values), **values})
     return made
 
 
+def _micro(moment: dt.datetime) -> dt.datetime:
+    """`moment` plus a few microseconds, so cursors must carry full precision."""
+    return moment + dt.timedelta(microseconds=1001 * moment.minute + 7)
+
+
 def expected(rows: list[dict[str, Any]], order: list[tuple[str, bool]]) -> list[str]:
     """Ids in `order` (field, descending), ties broken by id in the last key's direction."""
-    ranked = sorted(rows, key=lambda row: row["id"], reverse=order[-1][1])
+    ranked = sorted(rows, key=lambda row: str(row["id"]), reverse=order[-1][1])
     for field, descending in reversed(order):
-        ranked = sorted(ranked, key=lambda row, f=field: row[COLUMN_OF[f]], reverse=descending)
+        column = COLUMN_OF[field]
+        ranked = sorted(ranked, key=lambda row: row[column], reverse=descending)
     return [row["id"] for row in ranked]
 
 
@@ -562,3 +589,15 @@ async def test_total_count_is_the_filtered_count_whatever_the_cursor(gateway: Ga
 
     assert page_one["totalCount"] == page_two["totalCount"] == 5
     assert (await deals(gateway, token, first=1))["totalCount"] == 8
+
+
+async def test_a_row_the_gateway_cannot_read_gives_a_masked_internal_error(gateway: Gateway) -> None:
+    p, token = people(gateway.data), desk(gateway)
+    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Good")
+    gateway.data.deal(owner=p["ann"], advertiser=p["acme"], name="Bad", channels="DISPLAY,HOLOGRAM")
+
+    body = await gateway.query(DEALS, {}, token=token)
+
+    assert body["data"] is None
+    assert body["errors"] == [{"message": "Internal server error.", "locations": [{"line": 3, "column": 3}],
+                               "path": ["deals"], "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]

@@ -137,6 +137,15 @@ async def test_search_takes_wildcards_literally(gateway: Gateway, kind: str) -> 
 
 
 @pytest.mark.parametrize("kind", LISTS)
+async def test_search_folds_the_case_of_non_ascii_letters(gateway: Gateway, kind: str) -> None:
+    parties(gateway.data, kind, ["Société Générale", "Ögilvy", "Acme"])
+    token = reader(gateway)
+
+    assert await names(gateway, kind, token, search="SOCIÉTÉ") == ["Société Générale"]
+    assert await names(gateway, kind, token, search="ögil") == ["Ögilvy"]
+
+
+@pytest.mark.parametrize("kind", LISTS)
 async def test_walking_pages_of_a_search(gateway: Gateway, kind: str) -> None:
     parties(gateway.data, kind, [*NAMES, "Acme West", "Acme East"])
     token = reader(gateway)
@@ -179,6 +188,8 @@ async def test_advertiser_and_agency_by_id(gateway: Gateway) -> None:
     assert found["agency"] == {"__typename": "Agency", "id": agency, "name": "Mediahaus",
                                "holdingCompany": "WPP", "region": "EMEA"}
     assert await gateway.data_of(ADVERTISER, {"id": agency}, token=token) == {"advertiser": None}
+    upper = await gateway.data_of(ADVERTISER, {"id": advertiser.upper()}, token=token)
+    assert upper["advertiser"]["id"] == advertiser
     assert await gateway.data_of(AGENCY, {"id": advertiser}, token=token) == {"agency": None}
 
 

@@ -103,7 +103,8 @@ async def test_seller_sees_only_their_own_requests(gateway: Gateway) -> None:
 
 async def test_sales_manager_sees_their_regions_and_their_own(gateway: Gateway) -> None:
     requests(gateway.data, cast(gateway.data))
-    assert await titles(gateway, "max") == ["Max abroad", "Ann declined", "Max open", "Bob review", "Ann open"]
+    assert await titles(gateway, "max") == [
+        "Max abroad", "Ann declined", "Max open", "Bob review", "Ann open"]
 
 
 @pytest.mark.parametrize("who", ["desk", "ana"])
@@ -127,7 +128,8 @@ async def test_a_caller_without_a_role_sees_no_request(gateway: Gateway) -> None
 async def test_status_filter(gateway: Gateway) -> None:
     requests(gateway.data, cast(gateway.data))
     assert await titles(gateway, "desk", status=["OPEN"]) == ["Max abroad", "Max open", "Ann open"]
-    assert await titles(gateway, "desk", status=["QUALIFIED", "DECLINED"]) == ["Ann declined", "Cat qualified"]
+    qualified_or_declined = ["QUALIFIED", "DECLINED"]
+    assert await titles(gateway, "desk", status=qualified_or_declined) == ["Ann declined", "Cat qualified"]
     assert await titles(gateway, "desk", status=["CONVERTED"]) == []
     assert await titles(gateway, "ann", status=["OPEN"]) == ["Ann open"]
 
@@ -156,7 +158,8 @@ async def test_pages_of_a_status_filter_count_the_filtered_requests(gateway: Gat
     requests(gateway.data, cast(gateway.data))
 
     page_one = await listing(gateway, "desk", status=["OPEN"], first=2)
-    page_two = await listing(gateway, "desk", status=["OPEN"], first=2, after=page_one["pageInfo"]["endCursor"])
+    after = page_one["pageInfo"]["endCursor"]
+    page_two = await listing(gateway, "desk", status=["OPEN"], first=2, after=after)
 
     assert [e["node"]["title"] for e in page_one["edges"]] == ["Max abroad", "Max open"]
     assert [e["node"]["title"] for e in page_two["edges"]] == ["Ann open"]
@@ -217,7 +220,8 @@ async def test_request_by_id_follows_row_rules(gateway: Gateway) -> None:
 async def test_unknown_and_malformed_request_ids(gateway: Gateway) -> None:
     cast(gateway.data)
     desk = token(gateway, "desk")
-    unknown = await gateway.data_of(SCOPING_REQUEST, {"id": "01900000-0000-7000-8000-000000000000"}, token=desk)
+    unknown_id = "01900000-0000-7000-8000-000000000000"
+    unknown = await gateway.data_of(SCOPING_REQUEST, {"id": unknown_id}, token=desk)
     assert unknown == {"scopingRequest": None}
     body = await gateway.query(SCOPING_REQUEST, {"id": "scope-1"}, token=desk)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine, text
@@ -14,6 +14,9 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from gateway.errors import ServiceUnavailable
 from gateway.store import engine as engines
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 log = logging.getLogger("deal_desk.store")
 
@@ -39,9 +42,9 @@ def unavailable_on_connection_errors() -> Iterator[None]:
 class Database:
     """One store: runs data-access functions off the event loop, each on a pooled connection."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, settings: Settings | None = None) -> None:
         self.url = url
-        self.engine: Engine = engines.create(url)
+        self.engine: Engine = engines.create(url, settings)
 
     @property
     def dialect(self) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
 
 WRITE_OPTION = "deal_desk_write"
 
@@ -22,9 +25,11 @@ SQLITE_PRAGMAS = (
 )
 
 
-def create(url: str) -> Engine:
+def create(url: str, settings: Settings | None = None) -> Engine:
     """An engine for `url` with the store's pragmas and the statement counter attached."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "databricks":
+        return _databricks(parsed, settings)
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     options: dict[str, Any] = {}
@@ -38,6 +43,15 @@ def create(url: str) -> Engine:
     return engine
 
 
+def _databricks(url: URL, settings: Settings | None) -> Engine:
+    from gateway.settings import Settings
+    from gateway.store import databricks
+
+    engine = databricks.create_engine(url, settings or Settings())
+    _count_statements(engine)
+    return engine
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Python's sqlite3 would open transactions on its own, lazily and deferred; we open them.
     dbapi_connection.isolation_level = None
@@ -45,6 +59,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
+    # SQLite's own lower() folds only ASCII; searches must fold every letter, as the other stores do.
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(text: Any) -> Any:
+    return text.lower() if isinstance(text, str) else text
 
 
 def _count_statements(engine: Engine) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Table, inspect, select
 
-from gateway.store import tables
+from gateway.store import delta, tables
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,14 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
+def _create_tables(connection: Connection, selected: Sequence[Table]) -> None:
+    tables.metadata.create_all(connection, tables=list(selected), checkfirst=True)
+    if connection.dialect.name == "databricks":  # Delta takes CHECK constraints only by ALTER TABLE
+        delta.add_check_constraints(connection, selected)
+
+
 def _core_tables(connection: Connection) -> None:
-    tables.metadata.create_all(connection, tables=list(tables.CORE_TABLES), checkfirst=True)
+    _create_tables(connection, tables.CORE_TABLES)
 
 
 APPEND_ONLY = {
@@ -42,14 +48,22 @@ APPEND_ONLY = {
 
 
 def _workflow_tables(connection: Connection) -> None:
-    tables.metadata.create_all(connection, tables=list(tables.WORKFLOW_TABLES), checkfirst=True)
+    _create_tables(connection, tables.WORKFLOW_TABLES)
+    # Databricks has no triggers: audit_log is a Delta appendOnly table there (docs/databricks.md).
     for statement in APPEND_ONLY.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)
+
+
+def _audit_reason(connection: Connection) -> None:
+    # Stores migrated before this column existed get it; fresh ones already have it from step 2.
+    if "reason" not in {column["name"] for column in inspect(connection).get_columns("audit_log")}:
+        connection.exec_driver_sql("ALTER TABLE audit_log ADD COLUMN reason TEXT")
 
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
+    Migration(3, "audit log: the reason a change gives", _audit_reason),
 )
 
 
@@ -61,6 +75,10 @@ def current_version(connection: Connection) -> int:
 
 def migrate(engine: Engine) -> list[Migration]:
     """Apply every migration not yet recorded; return the ones applied."""
+    if engine.dialect.name == "databricks":
+        from gateway.store import databricks
+
+        databricks.ensure_schema(engine)
     with engine.begin() as connection:
         tables.schema_version.create(connection, checkfirst=True)
     applied = []

@@ -68,6 +68,11 @@ def _not_sqlite(ddl: Any, target: Any, bind: Any, tables: Any = None, state: Any
     return dialect.name != "sqlite"
 
 
+def _not_databricks(ddl: Any, target: Any, bind: Any, tables: Any = None, state: Any = None, *,
+                    dialect: Dialect, compiler: Any = None, checkfirst: bool = False) -> bool:
+    return dialect.name != "databricks"
+
+
 def uuid_pk() -> Column[str]:
     """A client-generated UUIDv7 primary key, as text on every store."""
     return Column("id", String(36), primary_key=True)
@@ -289,10 +294,12 @@ audit_log = Table(
     Column("after_json", Text),
     Column("request_id", String(64)),
     Column("idempotency_key", String(255)),
+    Column("reason", Text),
     one_of("operation", ("INSERT", "UPDATE", "DELETE"), "operation"),
     Index(None, "table_name", "row_id", "occurred_at"),
     Index(None, "operation_id"),
     Index(None, "occurred_at"),
+    databricks_tblproperties={"delta.appendOnly": "true"},  # Delta refuses UPDATE and DELETE there
 )
 
 idempotency_keys = Table(
@@ -316,3 +323,7 @@ deal_number_counters = Table(
 )
 
 WORKFLOW_TABLES = (audit_log, idempotency_keys, deal_number_counters)
+
+# Databricks has no secondary indexes (Delta's data skipping does that work): create none there.
+for _index in [index for table in metadata.tables.values() for index in table.indexes]:
+    _index.ddl_if(callable_=_not_databricks)

@@ -42,6 +42,16 @@ class Writer:
         self._audit(table, before.id, "UPDATE", before._mapping, after)
         return new_version
 
+    def update_if(self, table: Table, before: Row[Any], changes: Mapping[str, Any],
+                  expected: Mapping[str, Any]) -> bool:
+        """Compare-and-set: update only while the row still holds `expected`; False when it no longer did."""
+        held = [table.c[name] == value for name, value in expected.items()]
+        stmt = table.update().where(table.c.id == before.id, *held).values(**changes)
+        if self.connection.execute(stmt).rowcount != 1:
+            return False
+        self._audit(table, before.id, "UPDATE", before._mapping, {**before._mapping, **changes})
+        return True
+
     def delete(self, table: Table, before: Row[Any]) -> None:
         """Delete one row read as `before` and audit it."""
         self.connection.execute(table.delete().where(table.c.id == before.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -153,6 +154,15 @@ async def test_key_rotation_over_http(okta_gateway: Gateway, okta_server: OktaSe
     assert okta_server.requests == 2
 
 
+async def test_an_accepted_token_is_not_logged_either(
+    okta_gateway: Gateway, okta_server: OktaServer, caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = okta_server.mint()
+    assert (await post(okta_gateway, "{ me { id } nope }", bearer(token))).status_code == 200
+    assert (await post(okta_gateway, ME, bearer(token))).status_code == 200
+    assert_not_logged(token, caplog)
+
+
 async def test_es256_token_is_accepted(okta_gateway: Gateway, okta_server: OktaServer) -> None:
     response = await post(okta_gateway, ME, bearer(okta_server.mint(key=okta_server.ec_key)))
     assert response.status_code == 200
@@ -244,6 +254,16 @@ async def test_changed_claims_refresh_the_row(
     [row] = user_rows(engine)
     assert row[column] == expected and row["id"] == first["id"] and row["sub"] == SUB
     assert len(writes) == 1 and writes[0].startswith("UPDATE")
+
+
+async def test_concurrent_first_requests_create_one_row(
+    okta_gateway: Gateway, okta_server: OktaServer,
+) -> None:
+    token = okta_server.mint()
+    responses = await asyncio.gather(*(post(okta_gateway, ME, bearer(token)) for _ in range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    assert len({r.json()["data"]["me"]["id"] for r in responses}) == 1
+    assert len(user_rows(okta_gateway.app.state.db.engine)) == 1
 
 
 async def test_claims_changing_back_refresh_the_row_again(

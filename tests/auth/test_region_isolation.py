@@ -48,8 +48,8 @@ def build(gateway: Gateway) -> Regions:
                          total_value=Decimal(value))
 
     def pending(deal_id: str, due: dt.datetime) -> str:
-        return data.approval(deal_id, "SALES_MANAGER", 1, "PENDING", activated_at=due - dt.timedelta(hours=48),
-                             due_at=due)
+        start = due - dt.timedelta(hours=48)
+        return data.approval(deal_id, "SALES_MANAGER", 1, "PENDING", activated_at=start, due_at=due)
 
     def decided(deal_id: str, by: str) -> str:
         start = NOW - dt.timedelta(hours=30)
@@ -143,7 +143,8 @@ async def test_deals_of_advertisers_and_agencies(gateway: Gateway, regions: Regi
     assert data["euro"] == {"name": "Euro Only", "deals": {"totalCount": 0, "edges": []}}
     by_advertiser = {e["node"]["id"]: e["node"]["deals"] for e in data["advertisers"]["edges"]}
     assert by_advertiser[regions.emea_advertiser] == {"totalCount": 0, "edges": []}
-    assert ids(by_advertiser[regions.advertiser]) == na and by_advertiser[regions.advertiser]["totalCount"] == 2
+    shared = by_advertiser[regions.advertiser]
+    assert ids(shared) == na and shared["totalCount"] == 2
     [agency] = data["agencies"]["edges"]
     assert ids(agency["node"]["deals"]) == na and agency["node"]["deals"]["totalCount"] == 2
     assert ids(data["node"]["deals"]) == na and data["node"]["deals"]["totalCount"] == 2

@@ -1,4 +1,4 @@
-"""One fixed data set seen through every role: rows (PRODUCT.md "Who sees what") and fields ("Field level")."""
+"""One fixed data set seen through every role: PRODUCT.md's "Who sees what" and "Field level"."""
 
 from __future__ import annotations
 
@@ -158,7 +158,8 @@ async def test_rows_each_role_sees(gateway: Gateway, world: World, role: Role | 
     assert {e["node"]["id"] for e in data["scopingRequests"]["edges"]} == requests
     assert data["scopingRequests"]["totalCount"] == len(requests)
     for got, key in ((data["byRegion"], region_of), (data["byOwner"], owner_of)):
-        assert {b["key"]: (b["dealCount"], Decimal(b["totalValue"])) for b in got} == buckets(world, deals, key)
+        served = {b["key"]: (b["dealCount"], Decimal(b["totalValue"])) for b in got}
+        assert served == buckets(world, deals, key)
         assert [b["key"] for b in got] == sorted(b["key"] for b in got)
 
 
@@ -197,8 +198,8 @@ def assert_fields(node: dict[str, Any], role: Role | None, owner: bool) -> None:
     assert (node["targetMarginPct"], node["floorCpm"]) == (("35.0000", "2.5000") if margins else (None, None))
     assert [(t["tierNumber"], t["cpm"]) for t in node["tiers"]] == [(1, "12.5000"), (2, "11.0000")]
     assert [t["marginPct"] for t in node["tiers"]] == (["32.0000", "18.0000"] if margins else [None, None])
-    shows_incentives = margins or owner
-    assert node["incentives"] == ([{"type": "AGENCY_REBATE", "value": "3.5000"}] if shows_incentives else None)
+    incentives = [{"type": "AGENCY_REBATE", "value": "3.5000"}]
+    assert node["incentives"] == (incentives if margins or owner else None)
     assert node["approvals"] is not None
 
 

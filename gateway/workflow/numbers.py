@@ -1,0 +1,41 @@
+"""Deal numbers `DD-<year>-<6 digits>`, allocated per year inside the creating transaction.
+
+The counter row is bumped with `UPDATE ... SET last_value = last_value + 1` before it is read, so
+the row lock (PostgreSQL) or the write lock (SQLite) serialises concurrent creators until commit
+and no two deals get one number; a rolled-back creation gives its number back. The first deal of
+a year inserts the row; when two transactions race to do so, the loser's INSERT fails in a
+savepoint and it bumps the row the winner created. The counter is a sequence, not business data:
+it is not audited (the number itself is, in the deal's INSERT).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
+
+from gateway.store.tables import deal_number_counters as counters
+
+PREFIX = "DD"
+
+
+def format_number(year: int, value: int) -> str:
+    """The deal number of the `value`-th deal of `year`."""
+    return f"{PREFIX}-{year}-{value:06d}"
+
+
+def allocate(connection: Connection, *, year: int) -> str:
+    """The next deal number of `year`, in the caller's transaction."""
+    if not _bump(connection, year):
+        try:
+            with connection.begin_nested():
+                connection.execute(counters.insert().values(year=year, last_value=1))
+            return format_number(year, 1)
+        except IntegrityError:
+            _bump(connection, year)  # another transaction created the year's row first
+    value = connection.execute(select(counters.c.last_value).where(counters.c.year == year)).scalar_one()
+    return format_number(year, value)
+
+
+def _bump(connection: Connection, year: int) -> bool:
+    stmt = counters.update().where(counters.c.year == year).values(last_value=counters.c.last_value + 1)
+    return connection.execute(stmt).rowcount == 1

@@ -1,0 +1,78 @@
+"""What a workflow step reads inside its transaction, under the caller's row rules.
+
+A deal about to change is read `FOR UPDATE` on PostgreSQL, so every step of the workflow locks
+the deal before its approvals (one lock order, no deadlocks) and concurrent steps queue on it.
+SQLite needs no row lock: its writers are serialised by BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, Table, func, select
+
+from auth.principal import Principal
+from auth.rows import visible_deals, visible_reference, visible_scoping_requests
+from gateway.errors import NotFound
+from gateway.store.tables import deal_approvals, deal_scoping_requests, deals
+
+LOCKING_DIALECTS = frozenset({"postgresql"})
+
+
+def _locked(connection: Connection, stmt: Select[Any]) -> Select[Any]:
+    return stmt.with_for_update() if connection.dialect.name in LOCKING_DIALECTS else stmt
+
+
+def deal_for_change(connection: Connection, *, principal: Principal, deal_id: str, field: str) -> Row[Any]:
+    """The deal's row, locked; NOT_FOUND naming `field` when it does not exist or is hidden."""
+    stmt = select(deals).where(deals.c.id == deal_id, visible_deals(principal))
+    row = connection.execute(_locked(connection, stmt)).first()
+    if row is None:
+        raise NotFound("No deal with this id.", field=field)
+    return row
+
+
+def approval_of(connection: Connection, *, principal: Principal, approval_id: str) -> Row[Any]:
+    """An approval of a deal the caller may see; NOT_FOUND otherwise."""
+    joined = deal_approvals.join(deals, deals.c.id == deal_approvals.c.deal_id)
+    stmt = select(deal_approvals).select_from(joined).where(
+        deal_approvals.c.id == approval_id, visible_deals(principal))
+    row = connection.execute(stmt).first()
+    if row is None:
+        raise NotFound("No approval with this id.", field="approvalId")
+    return row
+
+
+def approvals_of(connection: Connection, *, deal_id: str, statuses: Collection[str],
+                 round: int | None = None, after_sequence: int = 0) -> list[Row[Any]]:
+    """The deal's approvals in `statuses` (of one round, after a sequence, if given), in chain order."""
+    a = deal_approvals
+    stmt = select(a).where(a.c.deal_id == deal_id, a.c.status.in_(statuses), a.c.sequence > after_sequence)
+    if round is not None:
+        stmt = stmt.where(a.c.round == round)
+    return list(connection.execute(stmt.order_by(a.c.round, a.c.sequence)).all())
+
+
+def next_round(connection: Connection, *, deal_id: str) -> int:
+    """The round number of the deal's next approval chain."""
+    stmt = select(func.max(deal_approvals.c.round)).where(deal_approvals.c.deal_id == deal_id)
+    return int(connection.execute(stmt).scalar() or 0) + 1
+
+
+def scoping_for_change(connection: Connection, *, principal: Principal, request_id: str) -> Row[Any]:
+    """The scoping request's row, locked; NOT_FOUND when it does not exist or is hidden."""
+    r = deal_scoping_requests
+    stmt = select(r).where(r.c.id == request_id, visible_scoping_requests(principal))
+    row = connection.execute(_locked(connection, stmt)).first()
+    if row is None:
+        raise NotFound("No scoping request with this id.", field="id")
+    return row
+
+
+def require_reference(connection: Connection, *, principal: Principal, table: Table, row_id: str,
+                      field: str) -> None:
+    """NOT_FOUND naming `field` unless the advertiser or agency exists and is visible."""
+    stmt = select(table.c.id).where(table.c.id == row_id, visible_reference(principal))
+    if connection.execute(stmt).first() is None:
+        raise NotFound(f"{field} names no known record.", field=field)

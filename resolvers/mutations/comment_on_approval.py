@@ -1,0 +1,37 @@
+"""commentOnApproval: anyone who can see the deal, except ANALYST, comments on one of its approvals."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from auth.actions import Action, require
+from gateway.context import Context
+from gateway.events import DealEvent
+from gateway.ids import require_id
+from gateway.workflow import approval as workflow
+from loaders.base import must_load
+from resolvers.approval import ApprovalAction
+from resolvers.deal_validation import required_text
+
+
+def validate(approval_id: str, comment: str) -> tuple[str, str]:
+    """The approval id and the trimmed, non-blank comment."""
+    return require_id(approval_id, "approvalId"), required_text(comment, "comment")
+
+
+@strawberry.type
+class CommentOnApprovalMutation:
+    @strawberry.mutation
+    async def comment_on_approval(self, info: Info[Context, None], approval_id: strawberry.ID,
+                                  comment: str) -> ApprovalAction:
+        context = info.context
+        require(context.principal, Action.COMMENT_ON_APPROVAL)
+        checked_id, checked = validate(approval_id, comment)
+        actor = context.actor()
+        row = await context.db.write(workflow.comment, principal=context.principal, actor=actor,
+                                     approval_id=checked_id, text=checked)
+        await context.broker.publish(DealEvent(kind="COMMENTED", deal_id=row["deal_id"],
+                                               actor_user_id=actor.user_id, at=actor.at))
+        context.loaders.actions_by_approval_id.clear(checked_id)
+        return ApprovalAction.from_row(row, await must_load(context.loaders.user_by_id, actor.user_id))

@@ -1,0 +1,77 @@
+"""The Subscription root: live deal events, each checked against the subscriber's row rules in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import strawberry
+from strawberry.types import Info
+
+from gateway import events
+from gateway.context import Context
+from gateway.ids import require_id
+from loaders import Loaders
+from resolvers.deal import Deal
+from resolvers.enums import DealEventKind
+from resolvers.user import User
+
+log = logging.getLogger("deal_desk.events")
+
+
+@strawberry.type
+class DealEvent:
+    kind: DealEventKind
+    deal: Deal
+    actor: User
+    at: dt.datetime
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Events on the deals the caller may see; one deal's events when dealId is given."
+    )
+    async def deal_events(
+        self, info: Info[Context, None], deal_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[DealEvent, None]:
+        # A plain coroutine returning the stream, so a malformed id is an error before subscribing.
+        wanted = require_id(deal_id, "dealId") if deal_id is not None else None
+        return _deal_events(info.context, wanted)
+
+
+async def _deal_events(context: Context, deal_id: str | None) -> AsyncGenerator[DealEvent, None]:
+    async with context.broker.subscribe() as stream:
+        async for event in _matching(stream, deal_id):
+            visible = await visible_event(context, event)
+            if visible is not None:
+                yield visible
+
+
+async def _matching(stream: AsyncIterator[events.DealEvent], deal_id: str | None,
+                    ) -> AsyncIterator[events.DealEvent]:
+    async for event in stream:
+        if deal_id is None or event.deal_id == deal_id:
+            yield event
+
+
+async def visible_event(context: Context, event: events.DealEvent) -> DealEvent | None:
+    """`event` as the subscriber sees it, or None when its deal (or actor) is hidden from them."""
+    # Nested Deal fields load through context.loaders: fresh ones per event, so nothing is cached
+    # from an earlier event and the row rules run again in SQL for this one.
+    context.loaders = loaders = Loaders(context.db, context.principal, context.settings)
+    deal = await loaders.deal_by_id.load(event.deal_id)
+    actor = await loaders.user_by_id.load(event.actor_user_id) if deal is not None else None
+    kind = _kind(event.kind)
+    if deal is None or actor is None or kind is None:
+        return None
+    return DealEvent(kind=kind, deal=deal, actor=actor, at=event.at)
+
+
+def _kind(name: str) -> DealEventKind | None:
+    try:
+        return DealEventKind(name)
+    except ValueError:
+        log.warning("ignored a deal event of unknown kind %s", name)
+        return None

@@ -1,0 +1,259 @@
+"""Subscription.dealEvents over a real WebSocket against the app served by uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from starlette.applications import Starlette
+
+from auth.dev import issue_token
+from auth.principal import Role
+from gateway.app import create_app
+from gateway.events import DealEvent
+from gateway.ids import new_id
+from gateway.settings import Settings
+from tests.support.data import Data
+from tests.support.server import Server, serving
+from tests.support.ws import GraphQLSocket, graphql_socket
+
+REDIS_URL = os.environ.get("DEAL_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+EVENTS = """
+subscription Events($dealId: ID) {
+  dealEvents(dealId: $dealId) { kind at deal { id name owner { email } } actor { email } }
+}
+"""
+
+
+@pytest.fixture
+def app(settings: Settings) -> Starlette:
+    """The gateway app (its lifespan migrates the store when uvicorn starts it)."""
+    return create_app(settings)
+
+
+@pytest.fixture
+def server(app: Starlette) -> Iterator[Server]:
+    """The app served by uvicorn on an ephemeral port."""
+    with serving(app) as running:
+        yield running
+
+
+@pytest.fixture
+def cast(server: Server) -> dict[str, str]:
+    """Two sellers, a deal desk user, and one deal of each seller."""
+    data = Data(server.app.state.db.engine)
+    people = {"ann": data.user("ann@x.test", "SELLER"), "bob": data.user("bob@x.test", "SELLER"),
+              "desk": data.user("desk@x.test", "DEAL_DESK")}
+    advertiser = data.advertiser("Acme")
+    deals = {"ann_deal": data.deal(owner=people["ann"], advertiser=advertiser, name="Ann's"),
+             "bob_deal": data.deal(owner=people["bob"], advertiser=advertiser, name="Bob's")}
+    return people | deals
+
+
+def token(settings: Settings, email: str, role: str, lifetime_s: int = 3600) -> str:
+    """A dev token for `email` holding `role`."""
+    return issue_token(settings, email=email, roles=[Role(role)], lifetime_s=lifetime_s)
+
+
+def event(kind: str, deal_id: str, actor: str) -> DealEvent:
+    """A committed-looking event on `deal_id` by `actor`."""
+    return DealEvent(kind=kind, deal_id=deal_id, actor_user_id=actor, at=dt.datetime.now(dt.UTC))
+
+
+async def subscribers(server: Server) -> int:
+    """How many subscriptions the server's broker counts."""
+    count: int = await server.run(server.app.state.broker.subscribers())
+    return count
+
+
+async def wait_for_subscribers(server: Server, count: int) -> None:
+    """Wait (bounded) until the broker counts `count` subscriptions."""
+    async with asyncio.timeout(5):
+        while await subscribers(server) != count:
+            await asyncio.sleep(0.02)
+
+
+async def publish(server: Server, *events: DealEvent) -> None:
+    """Publish through the server's broker, on its event loop, as a mutation would after commit."""
+    for item in events:
+        await server.run(server.app.state.broker.publish(item))
+
+
+async def subscribe(client: GraphQLSocket, server: Server, bearer: str,
+                    variables: dict[str, Any] | None = None) -> None:
+    """connection_init with `bearer`, then subscribe to dealEvents and wait until the broker has it."""
+    before = await subscribers(server)
+    assert (await client.init({"authorization": f"Bearer {bearer}"}))["type"] == "connection_ack"
+    await client.subscribe("1", EVENTS, variables)
+    await wait_for_subscribers(server, before + 1)
+
+
+def deals_of(messages: list[dict[str, Any]]) -> list[str]:
+    """The deal id of each `next` message (anything else shows up as its type)."""
+    return [m["payload"]["data"]["dealEvents"]["deal"]["id"] if m["type"] == "next" else m["type"]
+            for m in messages]
+
+
+async def test_seller_receives_events_on_own_deal_only(server: Server, settings: Settings,
+                                                       cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await subscribe(client, server, token(settings, "ann@x.test", "SELLER"))
+        sent = event("SUBMITTED", cast["ann_deal"], cast["ann"])
+        await publish(server, event("UPDATED", cast["bob_deal"], cast["bob"]), sent)
+        messages = await client.collect(1)
+    assert deals_of(messages) == [cast["ann_deal"]]
+    assert messages[0]["id"] == "1"
+    assert messages[0]["payload"]["data"]["dealEvents"] == {
+        "kind": "SUBMITTED", "at": sent.at.isoformat(), "actor": {"email": "ann@x.test"},
+        "deal": {"id": cast["ann_deal"], "name": "Ann's", "owner": {"email": "ann@x.test"}},
+    }
+
+
+async def test_deal_desk_receives_events_on_every_deal(server: Server, settings: Settings,
+                                                       cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await subscribe(client, server, token(settings, "desk@x.test", "DEAL_DESK"))
+        await publish(server, event("UPDATED", cast["bob_deal"], cast["bob"]),
+                      event("WITHDRAWN", cast["ann_deal"], cast["ann"]))
+        messages = await client.collect(2)
+    assert deals_of(messages) == [cast["bob_deal"], cast["ann_deal"]]
+    assert [m["payload"]["data"]["dealEvents"]["kind"] for m in messages] == ["UPDATED", "WITHDRAWN"]
+
+
+async def test_deal_id_narrows_to_one_deal(server: Server, settings: Settings, cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await subscribe(client, server, token(settings, "desk@x.test", "DEAL_DESK"),
+                        {"dealId": cast["ann_deal"]})
+        await publish(server, event("UPDATED", cast["bob_deal"], cast["bob"]),
+                      event("COMMENTED", cast["ann_deal"], cast["desk"]))
+        messages = await client.collect(1)
+    assert deals_of(messages) == [cast["ann_deal"]]
+
+
+async def test_event_on_a_deal_hidden_by_its_id_filter_and_row_rules_never_arrives(
+        server: Server, settings: Settings, cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await subscribe(client, server, token(settings, "ann@x.test", "SELLER"), {"dealId": cast["bob_deal"]})
+        await publish(server, event("UPDATED", cast["bob_deal"], cast["bob"]))
+        with pytest.raises(TimeoutError):
+            await client.receive(0.5)
+
+
+async def test_malformed_deal_id_is_bad_user_input(server: Server, settings: Settings,
+                                                   cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        assert (await client.init({"token": token(settings, "desk@x.test", "DEAL_DESK")}))["type"] == (
+            "connection_ack")
+        await client.subscribe("1", EVENTS, {"dealId": "not-an-id"})
+        message = await client.receive()
+    assert message["type"] == "error", message
+    assert message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_complete_unsubscribes(server: Server, settings: Settings, cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await subscribe(client, server, token(settings, "desk@x.test", "DEAL_DESK"))
+        await client.complete("1")
+        await wait_for_subscribers(server, 0)
+
+
+@pytest.mark.parametrize("payload", [{}, {"authorization": "Bearer not-a-jwt"}, {"token": "not-a-jwt"},
+                                     {"authorization": "Basic dXNlcjpwYXNz"}])
+async def test_connection_init_without_a_valid_token_closes_4401(server: Server,
+                                                                 payload: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await client.send({"type": "connection_init", "payload": payload})
+        assert await client.close_code() == 4401
+
+
+async def test_subscribe_before_connection_init_closes_4401(server: Server) -> None:
+    async with graphql_socket(server.ws_url) as client:
+        await client.subscribe("1", EVENTS)
+        assert await client.close_code() == 4401
+
+
+async def test_token_of_another_issuer_key_closes_4401(server: Server, settings: Settings,
+                                                       tmp_path: Any) -> None:
+    stranger = Settings(database_url=settings.database_url, dev_key_file=str(tmp_path / "other-key.json"),
+                        _env_file=None)  # type: ignore[call-arg]
+    async with graphql_socket(server.ws_url) as client:
+        await client.send({"type": "connection_init",
+                           "payload": {"authorization": f"Bearer {token(stranger, 'ann@x.test', 'SELLER')}"}})
+        assert await client.close_code() == 4401
+
+
+async def test_subscriber_is_disconnected_when_its_token_expires(server: Server, settings: Settings,
+                                                                 cast: dict[str, str]) -> None:
+    short = token(settings, "desk@x.test", "DEAL_DESK", lifetime_s=2)
+    async with graphql_socket(server.ws_url) as client:
+        await subscribe(client, server, short)
+        subscribed = time.monotonic()
+        code = await client.close_code(timeout=5)
+        waited = time.monotonic() - subscribed
+    assert code == 4401
+    assert 0.3 < waited < 3.5
+    await wait_for_subscribers(server, 0)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis, or the test is skipped."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({error}); set DEAL_DESK_TEST_REDIS_URL")
+    return REDIS_URL
+
+
+async def test_event_published_on_one_replica_reaches_a_subscriber_of_another(
+        settings: Settings, redis_url: str) -> None:
+    shared = settings.model_copy(update={"events_url": redis_url})
+    with serving(create_app(shared)) as first, serving(create_app(shared)) as second:
+        cast = _two_sellers(Data(first.app.state.db.engine))
+        before = await subscribers(first)
+        async with graphql_socket(second.ws_url) as client:
+            await subscribe(client, second, token(settings, "ann@x.test", "SELLER"))
+            await publish(first, event("UPDATED", cast["bob_deal"], cast["bob"]),
+                          event("CLOSED", cast["ann_deal"], cast["ann"]))
+            messages = await client.collect(1)
+        await wait_for_subscribers(first, before)  # the subscriber's Redis connection is gone
+    assert deals_of(messages) == [cast["ann_deal"]]
+    assert messages[0]["payload"]["data"]["dealEvents"]["kind"] == "CLOSED"
+
+
+def _two_sellers(data: Data) -> dict[str, str]:
+    ann, bob = data.user("ann@x.test", "SELLER"), data.user("bob@x.test", "SELLER")
+    advertiser = data.advertiser("Acme")
+    return {"ann": ann, "bob": bob, "ann_deal": data.deal(owner=ann, advertiser=advertiser),
+            "bob_deal": data.deal(owner=bob, advertiser=advertiser)}
+
+
+@pytest.fixture
+def unreachable_redis_url() -> str:
+    """A Redis URL on a local port nobody listens on."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+async def test_unreachable_redis_is_service_unavailable_to_subscribers(
+        settings: Settings, unreachable_redis_url: str) -> None:
+    down = settings.model_copy(update={"events_url": unreachable_redis_url})
+    with serving(create_app(down)) as server:
+        data = Data(server.app.state.db.engine)
+        data.user("desk@x.test", "DEAL_DESK")
+        await server.run(server.app.state.broker.publish(event("UPDATED", new_id(), new_id())))
+        async with graphql_socket(server.ws_url) as client:
+            await client.init({"token": token(settings, "desk@x.test", "DEAL_DESK")})
+            await client.subscribe("1", EVENTS)
+            messages = [await client.receive(), await client.receive()]
+    assert messages[0]["payload"]["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert messages[1] == {"id": "1", "type": "complete"}
