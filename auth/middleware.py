@@ -10,8 +10,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.authenticator import Authenticator
 from auth.errors import AuthenticationError, AuthUnavailable
-from auth.principal import Claims
+from auth.principal import Principal
 from auth.users import UserDirectory
+from gateway.errors import ServiceUnavailable
 
 log = logging.getLogger("deal_desk.auth")
 
@@ -39,7 +40,7 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            claims = await self._verify(token)
+            scope["user"] = await self._principal(token)
         except AuthenticationError as error:
             log.info("request refused: %s", error)
             await _reply(send, 401, "UNAUTHENTICATED", "A valid bearer token is required.",
@@ -50,13 +51,18 @@ class BearerAuthMiddleware:
             await _reply(send, 503, "SERVICE_UNAVAILABLE", "Authentication is unavailable; retry later.",
                          {"retry-after": str(RETRY_AFTER_S)})
             return
-        scope["user"] = await self.directory.principal(claims)
+        except ServiceUnavailable as error:
+            log.warning("request refused: store unavailable for the caller's users row")
+            retry_after = error.extensions.get("retryAfterSeconds", RETRY_AFTER_S)
+            await _reply(send, 503, "SERVICE_UNAVAILABLE", str(error), {"retry-after": str(retry_after)})
+            return
         await self.app(scope, receive, send)
 
-    async def _verify(self, token: str | None) -> Claims:
+    async def _principal(self, token: str | None) -> Principal:
+        """The verified caller bound to their users row."""
         if token is None:
             raise AuthenticationError("no bearer token")
-        return await self.authenticator.verify(token)
+        return await self.directory.principal(await self.authenticator.verify(token))
 
 
 def bearer_token(header: str | None) -> str | None:

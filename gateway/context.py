@@ -15,7 +15,7 @@ from gateway.settings import Settings
 from gateway.store.database import Database
 
 if TYPE_CHECKING:
-    from loaders import Loaders
+    from loaders.registry import Loaders
 
 
 @dataclass

@@ -20,7 +20,7 @@ from gateway.events import Broker
 from gateway.settings import Settings
 from gateway.store.database import Database
 from gateway.websocket import NOBODY, SocketContext, TransportWSHandler, token_of
-from loaders import Loaders
+from loaders.registry import Loaders
 
 
 class GraphQLApp(GraphQL[Context, None]):

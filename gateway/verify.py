@@ -125,7 +125,8 @@ def comparable(column: Column[Any], value: Any) -> Any:
 def check_deleted(connection: Connection, table: Table, report: Report) -> None:
     """Rows of `table` (deals or their children) the audit trail says exist, but which are gone."""
     latest = latest_audit(table)
-    stmt = (select(latest.c.row_id, latest.c.after_json).where(latest.c.rank == 1, latest.c.operation != "DELETE")
+    stmt = (select(latest.c.row_id, latest.c.after_json)
+            .where(latest.c.rank == 1, latest.c.operation != "DELETE")
             .where(~exists().where(table.c.id == latest.c.row_id)))
     gone = Counter(row.row_id if table is deals else json.loads(row.after_json)["deal_id"]
                    for row in streamed(connection, stmt))

@@ -16,7 +16,7 @@ from auth.errors import AuthenticationError, AuthUnavailable
 from auth.middleware import bearer_token
 from auth.principal import Principal
 from gateway.context import Context
-from loaders import Loaders
+from loaders.registry import Loaders
 
 log = logging.getLogger("deal_desk.auth")
 

@@ -11,7 +11,7 @@ from aiodataloader import DataLoader
 from gateway.store.database import Database
 
 if TYPE_CHECKING:
-    from loaders import Loaders
+    from loaders.registry import Loaders
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -12,7 +12,7 @@ from strawberry.types import Info
 from gateway import events
 from gateway.context import Context
 from gateway.ids import require_id
-from loaders import Loaders
+from loaders.registry import Loaders
 from resolvers.deal import Deal
 from resolvers.enums import DealEventKind
 from resolvers.user import User

@@ -138,21 +138,22 @@ async def test_the_longest_key_is_accepted(gateway: Gateway) -> None:
 
 
 async def test_an_abandoned_claim_is_a_conflict_and_never_runs(gateway: Gateway) -> None:
-    token = desk(gateway)
-    await create(gateway, token, "warm-up")  # creates the caller's users row
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    fingerprinted = fingerprint(json.dumps(payload()).encode())
     with gateway.data.engine.begin() as connection:
         connection.execute(idempotency_keys.insert().values(
-            caller_sub="dev|desk@x.test", key="crashed", request_hash=fingerprint(json.dumps(payload()).encode()),
-            status="IN_PROGRESS", created_at=long_ago, expires_at=long_ago + dt.timedelta(hours=24)))
-    response = await create(gateway, token, "crashed")
+            caller_sub="dev|desk@x.test", key="crashed", request_hash=fingerprinted, status="IN_PROGRESS",
+            created_at=long_ago, expires_at=long_ago + dt.timedelta(hours=24)))
+    response = await create(gateway, desk(gateway), "crashed")
 
     assert response.status_code == 409
     assert response.json()["errors"][0]["extensions"] == {"code": "CONFLICT", "field": "Idempotency-Key"}
-    assert count(gateway.data.engine, advertisers) == 1
+    assert count(gateway.data.engine, advertisers) == 0
+    assert count(gateway.data.engine, idempotency_keys) == 1
 
 
-async def test_an_unavailable_store_releases_the_key(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_unavailable_store_releases_the_key(gateway: Gateway,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     token = desk(gateway)
     real_create = party.create
     calls: list[int] = []

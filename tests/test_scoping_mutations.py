@@ -156,7 +156,8 @@ async def test_create_is_audited(gateway: Gateway) -> None:
 def request_in(gateway: Gateway, status: str) -> str:
     """A scoping request in `status`, requested by a seller."""
     seller = gateway.data.user("ann@x.test", "SELLER")
-    return gateway.data.scoping(requested_by=seller, advertiser=gateway.data.advertiser("Acme"), status=status)
+    advertiser = gateway.data.advertiser("Acme")
+    return gateway.data.scoping(requested_by=seller, advertiser=advertiser, status=status)
 
 
 @pytest.mark.parametrize("to_status", ALL_STATUSES)

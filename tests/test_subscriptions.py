@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import redis
 from starlette.applications import Starlette
@@ -48,14 +49,17 @@ def server(app: Starlette) -> Iterator[Server]:
 
 @pytest.fixture
 def cast(server: Server) -> dict[str, str]:
-    """Two sellers, a deal desk user, and one deal of each seller."""
+    """Two sellers, a deal desk user, an advertiser, and one deal of each seller."""
     data = Data(server.app.state.db.engine)
     people = {"ann": data.user("ann@x.test", "SELLER"), "bob": data.user("bob@x.test", "SELLER"),
               "desk": data.user("desk@x.test", "DEAL_DESK")}
     advertiser = data.advertiser("Acme")
-    deals = {"ann_deal": data.deal(owner=people["ann"], advertiser=advertiser, name="Ann's"),
-             "bob_deal": data.deal(owner=people["bob"], advertiser=advertiser, name="Bob's")}
-    return people | deals
+    # Numbers of a past year, so createDeal's numbering of this year cannot collide with them.
+    deals = {"ann_deal": data.deal(owner=people["ann"], advertiser=advertiser, name="Ann's",
+                                   deal_number="DD-1999-000001"),
+             "bob_deal": data.deal(owner=people["bob"], advertiser=advertiser, name="Bob's",
+                                   deal_number="DD-1999-000002")}
+    return people | deals | {"advertiser": advertiser}
 
 
 def token(settings: Settings, email: str, role: str, lifetime_s: int = 3600) -> str:
@@ -117,6 +121,30 @@ async def test_seller_receives_events_on_own_deal_only(server: Server, settings:
     }
 
 
+async def test_mutations_publish_after_commit_to_those_who_may_see_the_deal(
+        server: Server, settings: Settings, cast: dict[str, str]) -> None:
+    async with graphql_socket(server.ws_url) as client, httpx.AsyncClient(base_url=server.url) as http:
+        await subscribe(client, server, token(settings, "ann@x.test", "SELLER"))
+        bobs = await create_deal(http, token(settings, "bob@x.test", "SELLER"), cast["advertiser"])
+        anns = await create_deal(http, token(settings, "ann@x.test", "SELLER"), cast["advertiser"])
+        messages = await client.collect(1)
+    assert bobs != anns
+    assert deals_of(messages) == [anns]
+    assert messages[0]["payload"]["data"]["dealEvents"]["kind"] == "CREATED"
+
+
+async def create_deal(http: httpx.AsyncClient, bearer: str, advertiser: str) -> str:
+    """The id of a DRAFT deal created over HTTP by the holder of `bearer`."""
+    deal = {"name": "Live", "advertiserId": advertiser, "dealType": "PREFERRED_DEAL", "channels": ["DISPLAY"],
+            "totalValue": "1000.00", "startDate": "2026-07-01", "endDate": "2026-09-30"}
+    response = await http.post("/graphql", headers={"authorization": f"Bearer {bearer}"}, json={
+        "query": "mutation($input: CreateDealInput!) { createDeal(input: $input) { id } }",
+        "variables": {"input": deal}})
+    assert response.status_code == 200 and "errors" not in response.json(), response.text
+    deal_id: str = response.json()["data"]["createDeal"]["id"]
+    return deal_id
+
+
 async def test_deal_desk_receives_events_on_every_deal(server: Server, settings: Settings,
                                                        cast: dict[str, str]) -> None:
     async with graphql_socket(server.ws_url) as client:
@@ -138,7 +166,7 @@ async def test_deal_id_narrows_to_one_deal(server: Server, settings: Settings, c
     assert deals_of(messages) == [cast["ann_deal"]]
 
 
-async def test_event_on_a_deal_hidden_by_its_id_filter_and_row_rules_never_arrives(
+async def test_seller_naming_another_sellers_deal_receives_nothing(
         server: Server, settings: Settings, cast: dict[str, str]) -> None:
     async with graphql_socket(server.ws_url) as client:
         await subscribe(client, server, token(settings, "ann@x.test", "SELLER"), {"dealId": cast["bob_deal"]})
@@ -180,7 +208,7 @@ async def test_subscribe_before_connection_init_closes_4401(server: Server) -> N
         assert await client.close_code() == 4401
 
 
-async def test_token_of_another_issuer_key_closes_4401(server: Server, settings: Settings,
+async def test_token_signed_with_another_key_closes_4401(server: Server, settings: Settings,
                                                        tmp_path: Any) -> None:
     stranger = Settings(database_url=settings.database_url, dev_key_file=str(tmp_path / "other-key.json"),
                         _env_file=None)  # type: ignore[call-arg]

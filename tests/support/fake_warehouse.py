@@ -1,0 +1,182 @@
+"""A stand-in for databricks-sql-connector's connection: records what the dialect sends, touches no network.
+
+It answers like an empty warehouse: DESCRIBE of an uncreated table fails as Databricks does, SELECTs
+return no rows (except the versions migrate recorded), and `cursor.columns` lists a created table's
+columns from the gateway's metadata. Engines are pointed at it through the `do_connect` event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from databricks.sql.exc import ServerOperationError
+from sqlalchemy import Engine, event
+
+from gateway.store import tables
+
+NAME = re.compile(r"`?(\w+)`?\s*$")
+
+
+class ColumnInfo(NamedTuple):
+    """One row of the connector's cursor.columns() answer, the fields the dialect reads."""
+
+    COLUMN_NAME: str
+    TYPE_NAME: str
+    NULLABLE: int
+    COLUMN_DEF: str | None
+    REMARKS: str | None
+
+
+@dataclass
+class FakeWarehouse:
+    """Every statement and connect() call it received, and the state an empty warehouse would build."""
+
+    statements: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
+    connects: list[dict[str, Any]] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)
+    versions: list[int] = field(default_factory=list)
+
+    def sql(self) -> list[str]:
+        """The statements' text, in order."""
+        return [text for text, _ in self.statements]
+
+
+class FakeCursor:
+    """A DBAPI cursor over the fake warehouse."""
+
+    def __init__(self, warehouse: FakeWarehouse, dialect: Any) -> None:
+        self.warehouse, self.dialect = warehouse, dialect
+        self.description: list[tuple[Any, ...]] | None = None
+        self.rowcount = -1
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, operation: str, parameters: dict[str, Any] | None = None, **_kw: Any) -> None:
+        self.warehouse.statements.append((operation, parameters))
+        text = operation.strip()
+        head = text.upper()
+        self.description, self._rows, self.rowcount = None, [], -1
+        if head.startswith("DESCRIBE TABLE EXTENDED"):
+            self._describe(text)
+        elif head.startswith("CREATE TABLE"):
+            self.warehouse.created.add(_created_name(text))
+        elif head.startswith("CREATE SCHEMA"):
+            self.warehouse.schemas.add(_match(text))
+        elif head.startswith("INSERT INTO SCHEMA_VERSION"):
+            self.warehouse.versions.append(int((parameters or {})["version"]))
+        elif head.startswith(("SELECT", "SHOW")):
+            self._select(text)
+        else:
+            self.rowcount = 1
+
+    def executemany(self, operation: str, seq_of_parameters: list[dict[str, Any]]) -> None:
+        for parameters in seq_of_parameters:
+            self.execute(operation, parameters)
+
+    def _describe(self, text: str) -> None:
+        name = _match(text)
+        if name not in self.warehouse.created:
+            raise ServerOperationError(f"[TABLE_OR_VIEW_NOT_FOUND] The table or view {name} cannot be found.")
+        self.description = [(column, "string", None, None, None, None, None)
+                            for column in ("col_name", "data_type", "comment")]
+
+    def _select(self, text: str) -> None:
+        self.description = [("value", "string", None, None, None, None, None)]
+        if "FROM schema_version" in text:
+            self._rows = [(version,) for version in self.warehouse.versions]
+        elif text.upper().startswith("SHOW SCHEMAS"):
+            self._rows = [(schema,) for schema in sorted(self.warehouse.schemas)]
+
+    def columns(self, catalog_name: str | None = None, schema_name: str | None = None,
+                table_name: str | None = None, column_name: str | None = None) -> FakeCursor:
+        table = tables.metadata.tables[str(table_name)] if table_name in self.warehouse.created else None
+        self._rows = [] if table is None else [self._column(column) for column in table.columns]
+        return self
+
+    def _column(self, column: Any) -> ColumnInfo:
+        kind = self.dialect.type_compiler_instance.process(column.type.dialect_impl(self.dialect))
+        return ColumnInfo(column.name, kind, int(bool(column.nullable)), None, None)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchmany(self, size: int = 1) -> list[tuple[Any, ...]]:
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> FakeCursor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _match(text: str) -> str:
+    found = NAME.search(text)
+    assert found, text
+    return found.group(1)
+
+
+def _created_name(text: str) -> str:
+    return re.split(r"\s+", text)[2].strip("`")
+
+
+class FakeConnection:
+    """A DBAPI connection to the fake warehouse."""
+
+    def __init__(self, warehouse: FakeWarehouse, dialect: Any) -> None:
+        self.warehouse, self.dialect = warehouse, dialect
+
+    def cursor(self) -> FakeCursor:
+        return FakeCursor(self.warehouse, self.dialect)
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@contextmanager
+def fake_warehouse() -> Iterator[FakeWarehouse]:
+    """Every databricks engine connects to one fake warehouse inside the block (their own options recorded)."""
+    warehouse = FakeWarehouse()
+
+    def connect(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> Any:
+        if dialect.name != "databricks":
+            return None
+        warehouse.connects.append(dict(cparams))
+        return FakeConnection(warehouse, dialect)
+
+    # On the Engine class, after databricks-sqlalchemy's own listener (which sets the user agent).
+    event.listen(Engine, "do_connect", connect)
+    try:
+        yield warehouse
+    finally:
+        event.remove(Engine, "do_connect", connect)
+
+
+def sent_sql(engine: Engine, warehouse: FakeWarehouse, sent: list[Any]) -> list[tuple[str, Any]]:
+    """What the connector receives for each recorded statement (`Sent`): SQL text and parameters."""
+    out: list[tuple[str, Any]] = []
+    with engine.connect() as connection:
+        for item in sent:
+            start = len(warehouse.statements)
+            args = () if item.parameters is None else (item.parameters,)
+            connection.execute(item.statement, *args)
+            out.extend(warehouse.statements[start:])
+    return out
