@@ -65,7 +65,7 @@ async def test_each_mutation_from_each_status(gateway: Gateway, mutation: str, s
 @pytest.mark.parametrize("stale", [1, 3])
 async def test_a_stale_expected_version_is_a_conflict(gateway: Gateway, mutation: str, stale: int) -> None:
     flow = await Workflow(gateway).meet()
-    document, extra, allowed = MUTATIONS[mutation]
+    document, extra, _ = MUTATIONS[mutation]
     status = "APPROVED" if mutation == "closeDeal" else "DRAFT"
     deal = gateway.data.deal(owner=flow.user_id("seller"), advertiser=flow.advertiser, status=status,
                              version=2)

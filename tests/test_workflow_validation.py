@@ -1,4 +1,4 @@
-"""Every input check of the deal mutations: BAD_USER_INPUT (or NOT_FOUND) naming the field, nothing written."""
+"""Every input check of the deal mutations: BAD_USER_INPUT or NOT_FOUND naming the field, nothing written."""
 
 from __future__ import annotations
 

@@ -232,7 +232,7 @@ def check_url(url: URL) -> URL:
             "DEAL_DESK_DATABRICKS URL must be databricks://<host>?http_path=...&catalog=...&schema=... "
             f"(missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'})"
         )
-    return url.set(username=None, password=None)
+    return URL.create(url.drivername, host=url.host, port=url.port, database=url.database, query=url.query)
 
 
 def create_engine(url: URL, settings: Settings) -> Engine:

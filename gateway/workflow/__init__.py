@@ -1,1 +1,1 @@
-"""Deal approval workflow: which stages a deal needs, and in what order."""
+"""The deal workflow: approval rules, status transitions, approval chains, deal numbers and the steps."""

@@ -153,7 +153,7 @@ class FakeConnection:
 
 @contextmanager
 def fake_warehouse() -> Iterator[FakeWarehouse]:
-    """Every databricks engine connects to one fake warehouse inside the block (their own options recorded)."""
+    """Inside the block every databricks engine connects to one fake warehouse, which records its options."""
     warehouse = FakeWarehouse()
 
     def connect(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> Any:

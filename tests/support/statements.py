@@ -119,6 +119,9 @@ class Ids:
     other_deal: str = "01900000-0000-7000-8000-000000000008"
     approval: str = "01900000-0000-7000-8000-000000000009"
     scoping: str = "01900000-0000-7000-8000-00000000000a"
+    converted_deal: str = "01900000-0000-7000-8000-00000000000b"
+    other_advertiser: str = "01900000-0000-7000-8000-00000000000c"
+    other_agency: str = "01900000-0000-7000-8000-00000000000d"
     sub: str = "dev|seller.na@dealdesk.example"
     now: dt.datetime = seed.ANCHOR
     pivot: Mapping[str, Any] = field(default_factory=lambda: {
@@ -154,23 +157,30 @@ class Ids:
 
 
 def ids_from_store(engine: Engine) -> Ids:
-    """Real ids from a store seeded by gateway.seed: demo users, one deal in the middle as the pivot."""
-    t = tables
+    """Real ids from a store seeded by gateway.seed; the pivot: a deal of the NA demo seller with actions."""
+    t, mail = tables, "@" + seed.DOMAIN
     with engine.connect() as connection:
         by_email = dict(connection.execute(select(t.users.c.email, t.users.c.id)).all())
-        ordered = select(t.deals).order_by(t.deals.c.id)
-        pivot = connection.execute(ordered.offset(400).limit(1)).one()
-        other = connection.execute(ordered.where(t.deals.c.agency_id.is_not(None)).offset(50).limit(1)).one()
-        approval_id = connection.execute(select(t.deal_approvals.c.id).order_by(t.deal_approvals.c.id)
-                                         .offset(100).limit(1)).scalar_one()
-        scoping_id = connection.execute(select(t.deal_scoping_requests.c.id)
-                                        .order_by(t.deal_scoping_requests.c.id).limit(1)).scalar_one()
-    mail = "@" + seed.DOMAIN
+        seller = by_email["seller.na" + mail]
+        acted = select(t.approval_actions.c.deal_id)
+        mine = select(t.deals).where(t.deals.c.owner_id == seller, t.deals.c.id.in_(acted),
+                                     t.deals.c.agency_id.is_not(None)).order_by(t.deals.c.id)
+        pivot = connection.execute(mine.offset(60).limit(1)).one()
+        others = select(t.deals).where(t.deals.c.region != pivot.region, t.deals.c.agency_id.is_not(None))
+        others = others.order_by(t.deals.c.id)
+        other = connection.execute(others.offset(50).limit(1)).one()
+        approval_id = connection.execute(select(t.approval_actions.c.approval_id).where(
+            t.approval_actions.c.deal_id == pivot.id).limit(1)).scalar_one()
+        r = t.deal_scoping_requests.c
+        converted = connection.execute(select(r.id, r.converted_deal_id).where(
+            r.converted_deal_id.is_not(None), r.region == pivot.region).order_by(r.id).limit(1)).one()
     return Ids(
-        admin=by_email["admin" + mail], desk=by_email["desk" + mail], seller=by_email["seller.na" + mail],
-        manager=by_email["manager.emea" + mail], region="EMEA", advertiser=pivot.advertiser_id,
-        agency=other.agency_id, deal=pivot.id, other_deal=other.id, approval=approval_id,
-        scoping=scoping_id, sub=f"dev|seller.na{mail}", now=seed.ANCHOR, pivot=dict(pivot._mapping),
+        admin=by_email["admin" + mail], desk=by_email["desk" + mail], seller=seller,
+        manager=by_email[f"manager.{pivot.region.lower()}{mail}"], region=pivot.region,
+        advertiser=pivot.advertiser_id, agency=pivot.agency_id, deal=pivot.id, other_deal=other.id,
+        other_advertiser=other.advertiser_id, other_agency=other.agency_id,
+        approval=approval_id, scoping=converted.id, converted_deal=converted.converted_deal_id,
+        sub=f"dev|seller.na{mail}", now=seed.ANCHOR, pivot=dict(pivot._mapping),
     )
 
 
@@ -187,7 +197,7 @@ FILTERS: dict[str, Callable[[Ids], DealCriteria]] = {
     "created_after": lambda i: DealCriteria(created_after=i.now - dt.timedelta(days=12)),
     "created_before": lambda i: DealCriteria(created_before=i.now - dt.timedelta(days=20)),
     "search": lambda i: DealCriteria(search="north"),
-    "search_wildcards": lambda i: DealCriteria(search="50%_o\\ff"),
+    "search_wildcards": lambda i: DealCriteria(search="q4_%"),  # literal: names say "Q4 2026"
     "every_field": lambda i: DealCriteria(
         statuses=("APPROVED", "CLOSED_WON", "PENDING_APPROVAL"), region="NA", min_value=Decimal("1000"),
         max_value=Decimal("5000000"), created_after=i.now - dt.timedelta(days=40),
@@ -195,7 +205,8 @@ FILTERS: dict[str, Callable[[Ids], DealCriteria]] = {
 }
 SORT_FIELDS = tuple(deal.SORT_COLUMNS)
 ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
-    **{f"{name}_{'desc' if desc else 'asc'}": ((name, desc),) for name in SORT_FIELDS for desc in (False, True)},
+    **{f"{name}_{'desc' if desc else 'asc'}": ((name, desc),)
+       for name in SORT_FIELDS for desc in (False, True)},
     "name_asc_value_desc": (("NAME", False), ("TOTAL_VALUE", True)),
 }
 GROUPINGS = tuple(pipeline.KEYS)
@@ -223,10 +234,12 @@ def deal_reads(ids: Ids) -> dict[str, Call]:
         cases[f"deal.get_by_ids[{who}]"] = lambda c, p=principal: deal.get_by_ids(
             c, principal=p, ids=[ids.deal, ids.other_deal])
         cases[f"deal.get_page[{who}]"] = _deal_page(ids, principal, DealCriteria(), default, after=False)
-        cases[f"deal.count[{who}]"] = lambda c, p=principal: deal.count(c, principal=p, criteria=DealCriteria())
+        cases[f"deal.count[{who}]"] = lambda c, p=principal: deal.count(
+            c, principal=p, criteria=DealCriteria())
     for name, make in FILTERS.items():
         cases[f"deal.get_page[filter={name}]"] = _deal_page(ids, admin, make(ids), default, after=False)
-        cases[f"deal.count[filter={name}]"] = lambda c, m=make: deal.count(c, principal=admin, criteria=m(ids))
+        cases[f"deal.count[filter={name}]"] = lambda c, m=make: deal.count(
+            c, principal=admin, criteria=m(ids))
     for name, order in ORDERS.items():
         for after in (False, True):
             label = f"deal.get_page[order={name},{'after' if after else 'first'}]"
@@ -239,16 +252,18 @@ def deal_reads(ids: Ids) -> dict[str, Call]:
 def window_reads(ids: Ids) -> dict[str, Call]:
     """Per-parent pages of deals (one window statement for many advertisers or agencies), and counts."""
     cases: dict[str, Call] = {}
-    parents = {"advertiser_id": [ids.advertiser, ids.pivot.get("advertiser_id", ids.advertiser)],
-               "agency_id": [ids.agency]}
+    parents = {"advertiser_id": [ids.advertiser, ids.other_advertiser],
+               "agency_id": [ids.agency, ids.other_agency]}
     for column, parent_ids in parents.items():
         for name in ("CREATED_AT_desc", "NAME_asc"):
             order = ORDERS[name]
             for after in (False, True):
                 page = Page(5, after_pivot(ids, order) if after else None)
                 label = f"deal.get_pages_by[{column},{name},{'after' if after else 'first'}]"
-                cases[label] = lambda c, col=column, pids=parent_ids, o=order, pg=page: deal.get_pages_by(
-                    c, principal=ids.manager_p, column=col, parent_ids=pids, keys=deal.sort_keys(o), page=pg)
+                who = ids.admin_p if after else ids.manager_p
+                cases[label] = lambda c, col=column, pids=parent_ids, o=order, pg=page, p=who: (
+                    deal.get_pages_by(c, principal=p, column=col, parent_ids=pids, keys=deal.sort_keys(o),
+                                      page=pg))
         cases[f"deal.count_by[{column}]"] = lambda c, col=column, pids=parent_ids: deal.count_by(
             c, principal=ids.seller_p, column=col, parent_ids=pids)
     return cases
@@ -281,8 +296,10 @@ def other_reads(ids: Ids) -> dict[str, Call]:
         "approval.get_by_ids": lambda c: approval.get_by_ids(c, principal=manager, ids=[ids.approval]),
         "approval.count_queue[manager]": lambda c: approval.count_queue(c, principal=manager),
         "scoping.get_by_ids": lambda c: scoping.get_by_ids(c, principal=manager, ids=[ids.scoping]),
-        "scoping.get_by_deal_ids": lambda c: scoping.get_by_deal_ids(c, principal=admin, deal_ids=[ids.deal]),
-        "scoping.get_page": lambda c: scoping.get_page(c, principal=admin, statuses=(), page=Page(PAGE, None)),
+        "scoping.get_by_deal_ids": lambda c: scoping.get_by_deal_ids(
+            c, principal=admin, deal_ids=[ids.deal, ids.converted_deal]),
+        "scoping.get_page": lambda c: scoping.get_page(
+            c, principal=admin, statuses=(), page=Page(PAGE, None)),
         "scoping.get_page[statuses,after]": lambda c: scoping.get_page(
             c, principal=manager, statuses=("OPEN", "DECLINED"), page=Page(PAGE, (ids.now, ids.scoping))),
         "scoping.count": lambda c: scoping.count(c, principal=manager, statuses=("QUALIFIED",)),
@@ -292,7 +309,7 @@ def other_reads(ids: Ids) -> dict[str, Call]:
             c, principal=manager, deal_id=ids.deal, field="id"),
         "records.approval_of": lambda c: records.approval_of(c, principal=manager, approval_id=ids.approval),
         "records.approvals_of": lambda c: records.approvals_of(
-            c, deal_id=ids.deal, statuses=("WAITING", "PENDING"), round=1, after_sequence=1),
+            c, deal_id=ids.deal, statuses=tables.APPROVAL_STATUSES, round=1, after_sequence=0),
         "records.next_round": lambda c: records.next_round(c, deal_id=ids.deal),
         "records.scoping_for_change": lambda c: records.scoping_for_change(
             c, principal=admin, request_id=ids.scoping),
@@ -300,7 +317,8 @@ def other_reads(ids: Ids) -> dict[str, Call]:
         "migrate.current_version": current_version,
         "seed.existing_users": seed.existing_users,
     }
-    for who, principal in (("desk", ids.desk_p), ("manager", manager)):
+    emea_manager = ids.principal(ids.manager, Role.SALES_MANAGER, region="EMEA")
+    for who, principal in (("desk", ids.desk_p), ("manager", emea_manager)):
         cases[f"approval.get_queue_page[{who}]"] = lambda c, p=principal: approval.get_queue_page(
             c, principal=p, page=Page(PAGE, None))
     cases["approval.get_queue_page[desk,after]"] = lambda c: approval.get_queue_page(
@@ -313,7 +331,8 @@ def other_reads(ids: Ids) -> dict[str, Call]:
             c, principal=manager, table=t, search=None, page=Page(PAGE, None))
         cases[f"party.get_page[{name},search,after]"] = lambda c, t=table: party.get_page(
             c, principal=admin, table=t, search="in", page=Page(PAGE, ("M", ids.advertiser)))
-        cases[f"party.count[{name}]"] = lambda c, t=table: party.count(c, principal=admin, table=t, search="a")
+        cases[f"party.count[{name}]"] = lambda c, t=table: party.count(
+            c, principal=admin, table=t, search="a")
     for kind, some_id in (("deal", ids.deal), ("approval", ids.approval), ("scoping", ids.scoping),
                           ("user", ids.seller), ("advertiser", ids.advertiser), ("agency", ids.agency)):
         cases[f"node.kind_of[{kind}]"] = lambda c, i=some_id: node.kind_of(c, principal=manager, id=i)

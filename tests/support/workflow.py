@@ -127,8 +127,8 @@ class Workflow:
         body = await self.gateway.query(document, variables, token=self.tokens[who])
         assert body.get("data") is None, body
         [error] = body["errors"]
-        extensions = error.get("extensions") or {}
-        return extensions.get("code"), extensions.get("field")
+        extensions: dict[str, Any] = error.get("extensions") or {}
+        return str(extensions.get("code")), extensions.get("field")
 
     async def create(self, *, who: str = "seller", **changes: Any) -> dict[str, Any]:
         """A new DRAFT deal."""

@@ -1,0 +1,1 @@
+"""Benchmark harness of the gateway (not part of the test run): python -m bench.run --help."""

@@ -1,0 +1,102 @@
+"""The bench's store: a copy of the seeded one, real ids read from it, and inputs for the write operations."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from contextlib import closing
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, select
+
+from bench.operations import Ids
+from gateway.store import tables as t
+
+
+def copy_store(source: Path, target: Path, *, check: bool = True) -> None:
+    """A consistent copy of a SQLite store (online backup: safe while others use it, WAL included)."""
+    if not source.is_file():
+        raise SystemExit(f"no SQLite store at {source}; seed one: deal-desk seed --scale 84")
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(target)) as dst:
+        if check and src.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise SystemExit(f"{source} fails PRAGMA quick_check; re-seed it into a new file")
+        src.backup(dst)
+
+
+def catch_up_deal_numbers(db: Path) -> int:
+    """Move the deal-number counters past the seeded numbers; how many years were behind.
+
+    `deal-desk seed` writes DD-<year>-<n> numbers but no deal_number_counters rows, so without this
+    every createDeal of a seeded year fails (duplicate deal_number). Done on the bench's copy only.
+    """
+    seeded = ("SELECT CAST(substr(deal_number, 4, 4) AS INTEGER) AS year, "
+              "MAX(CAST(substr(deal_number, 9) AS INTEGER)) AS last FROM deals GROUP BY 1")
+    with closing(sqlite3.connect(db)) as connection, connection:
+        behind = connection.execute(f"SELECT s.year, s.last FROM ({seeded}) s LEFT JOIN deal_number_counters c "
+                                    "ON c.year = s.year WHERE c.last_value IS NULL OR c.last_value < s.last").fetchall()
+        connection.executemany("INSERT OR REPLACE INTO deal_number_counters (year, last_value) VALUES (?, ?)", behind)
+    return len(behind)
+
+
+def read_only(db: Path) -> Engine:
+    """A plain read-only engine on a SQLite file (for picking ids)."""
+    return create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")
+
+
+def user_id(engine: Engine, email: str) -> str:
+    """The id of the user with `email`."""
+    with engine.connect() as connection:
+        return str(connection.execute(select(t.users.c.id).where(t.users.c.email == email)).scalar_one())
+
+
+def pick_ids(engine: Engine) -> Ids:
+    """The deal with the most approval actions (a long history, with an agency) and its parties."""
+    a, d = t.approval_actions, t.deals
+    busiest = (select(a.c.deal_id).join(d, d.c.id == a.c.deal_id).where(d.c.agency_id.is_not(None))
+               .group_by(a.c.deal_id).order_by(func.count().desc(), a.c.deal_id).limit(1))
+    with engine.connect() as connection:
+        deal = connection.execute(select(d).where(d.c.id == busiest.scalar_subquery())).one()
+    return Ids(deal=deal.id, advertiser=deal.advertiser_id, agency=deal.agency_id)
+
+
+def seeded_drafts(engine: Engine, owner_id: str) -> list[tuple[str, int]]:
+    """(id, version) of the owner's DRAFT deals."""
+    d = t.deals.c
+    stmt = select(d.id, d.version).where(d.owner_id == owner_id, d.status == "DRAFT").order_by(d.id)
+    with engine.connect() as connection:
+        return [(row.id, row.version) for row in connection.execute(stmt)]
+
+
+def seeded_pending(engine: Engine, manager_id: str, region: str) -> list[str]:
+    """PENDING SALES_MANAGER approvals the regional manager may decide (not on their own deals)."""
+    a, d = t.deal_approvals, t.deals
+    stmt = (select(a.c.id).join(d, d.c.id == a.c.deal_id)
+            .where(a.c.status == "PENDING", a.c.stage == "SALES_MANAGER", d.c.region == region,
+                   d.c.owner_id != manager_id).order_by(a.c.id))
+    with engine.connect() as connection:
+        return list(connection.execute(stmt).scalars())
+
+
+class Feed:
+    """What each request of one operation consumes: nothing, a counter, or prepared inputs."""
+
+    def __init__(self, items: list[Any] | None = None, make: Callable[[int], Awaitable[Any]] | None = None,
+                 endless: Iterator[Any] | None = None) -> None:
+        self.items: deque[Any] = deque(items or [])
+        self.make, self.endless = make, endless
+        self.made = itertools.count()
+
+    def take(self) -> Any:
+        """The next input (IndexError when the prepared ones ran out: call `ensure` first)."""
+        return next(self.endless) if self.endless is not None else self.items.popleft()
+
+    async def ensure(self, count: int) -> None:
+        """Prepare inputs until at least `count` are left."""
+        if self.make is None:
+            return
+        while len(self.items) < count:
+            self.items.append(await self.make(next(self.made)))

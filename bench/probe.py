@@ -1,0 +1,265 @@
+"""In-process measurements on the real app over ASGI: captured SQL, its floor, round trips, the export split.
+
+A listener on the Engine class (`TAP`) records every statement the bench process sends and can sleep
+before each one, like bench.serve_with_delay does in the served gateway.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, event
+
+from bench.operations import Operation, Variables
+from gateway.app import create_app
+from gateway.graphql_app import GraphQLApp
+from gateway.settings import Settings
+from gateway.store import engine as engines
+from gateway.store.migrate import migrate
+from resolvers.schema import schema
+
+ROUND_TRIP_DELAY_S = 0.1
+TIMED_RUNS = 3
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One statement as the driver received it, when, and whether it ran in a write transaction."""
+
+    statement: str
+    parameters: Any
+    at: float
+    write: bool
+
+
+@dataclass
+class Tap:
+    """Records statements while `sent` is a list; sleeps `delay_s` before each statement."""
+
+    delay_s: float = 0.0
+    sent: list[Sent] | None = None
+
+    def __call__(self, conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if self.sent is not None:
+            write = bool(conn.get_execution_options().get(engines.WRITE_OPTION))
+            self.sent.append(Sent(statement, parameters, time.perf_counter(), write))
+        if self.delay_s:
+            time.sleep(self.delay_s)
+
+
+TAP = Tap()
+event.listen(Engine, "before_cursor_execute", TAP)
+
+
+class GraphQLError(RuntimeError):
+    """A request answered with errors or a non-200 status."""
+
+
+class InProcess:
+    """The gateway app in this process, on the bench's store, driven through httpx's ASGI transport."""
+
+    def __init__(self, db: Path, key_file: Path, tokens: dict[str, str]) -> None:
+        settings = Settings(database_url=f"sqlite:///{db}", dev_key_file=str(key_file), migrate_on_start=False)
+        self.app, self.tokens = create_app(settings), tokens
+        migrate(self.app.state.db.engine)  # what `deal-desk serve` does on start
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://bench",
+                                        timeout=300)
+
+    async def post(self, document: str, variables: Variables, user: str) -> dict[str, Any]:
+        """`data` of one request that must succeed."""
+        response = await self.client.post("/graphql", json={"query": document, "variables": variables},
+                                          headers={"authorization": f"Bearer {self.tokens[user]}"})
+        body = response.json()
+        if response.status_code != 200 or body.get("errors"):
+            raise GraphQLError(f"{response.status_code}: {str(body)[:500]}")
+        return dict(body["data"])
+
+    async def post_raw(self, op: Operation, variables: Variables) -> bytes:
+        """The raw response body of one request of `op`."""
+        response = await self.client.post("/graphql", json={"query": op.document, "variables": variables},
+                                          headers={"authorization": f"Bearer {self.tokens[op.user]}"})
+        return response.content
+
+    async def timed(self, op: Operation, variables: Variables) -> float:
+        """Seconds one request of `op` takes."""
+        start = time.perf_counter()
+        await self.post(op.document, variables, op.user)
+        return time.perf_counter() - start
+
+    async def aclose(self) -> None:
+        """Close the client and the app's pool."""
+        await self.client.aclose()
+        self.app.state.db.dispose()
+
+
+async def capture(run: Callable[[], Awaitable[Any]]) -> list[Sent]:
+    """The statements `run` sends."""
+    TAP.sent = []
+    try:
+        await run()
+        return TAP.sent
+    finally:
+        TAP.sent = None
+
+
+def waves(sent: list[Sent], delay_s: float) -> int:
+    """Sequential round trips: most statements whose delayed intervals [at, at + delay) do not overlap."""
+    count, busy_until = 0, float("-inf")
+    for one in sorted(sent, key=lambda s: s.at):
+        if one.at >= busy_until:
+            count, busy_until = count + 1, one.at + delay_s
+    return count
+
+
+def replay(engine: Engine, sent: list[Sent]) -> float:
+    """Seconds to run the statements again, in order, straight through SQLAlchemy (rows fetched).
+
+    Consecutive statements of a write transaction run in one committed transaction, the others on
+    a plain connection, as the gateway ran them (but one after another: no overlap between them).
+    """
+    start = time.perf_counter()
+    for write, group in itertools.groupby(sent, key=lambda s: s.write):
+        with engine.connect() as connection:
+            if write:
+                connection = connection.execution_options(**{engines.WRITE_OPTION: True})
+            with connection.begin():
+                for one in group:
+                    result = connection.exec_driver_sql(one.statement, one.parameters or None)
+                    if result.returns_rows:
+                        result.fetchall()
+    return time.perf_counter() - start
+
+
+@dataclass
+class Probe:
+    """What the in-process run found for one operation."""
+
+    statements: int
+    round_trips: int
+    round_trips_by_time: float
+    in_process_ms: float
+    floor_ms: float
+    sent: list[Sent] = field(repr=False)
+
+
+async def probe(app: InProcess, op: Operation, next_variables: Callable[[], Variables],
+                floor_engine: Engine) -> Probe:
+    """Capture one request's SQL, count its round trips (delayed statements) and time its SQL floor."""
+    for _ in range(2):  # warm the parser and validation caches and the users row
+        await app.timed(op, next_variables())
+    sent = await capture(lambda: app.timed(op, next_variables()))
+    normal = statistics.median([await app.timed(op, next_variables()) for _ in range(TIMED_RUNS)])
+    TAP.delay_s = ROUND_TRIP_DELAY_S
+    try:
+        delayed_sent = await capture(lambda: app.timed(op, next_variables()))
+        delayed = statistics.median([await app.timed(op, next_variables()) for _ in range(TIMED_RUNS)])
+    finally:
+        TAP.delay_s = 0.0
+    runs = 1 if op.writes else TIMED_RUNS  # a replayed write commits: it can run once
+    floor = statistics.median([replay(floor_engine, sent) for _ in range(runs)])
+    return Probe(len(sent), waves(delayed_sent, ROUND_TRIP_DELAY_S),
+                 round((delayed - normal) / ROUND_TRIP_DELAY_S, 1), normal * 1000, floor * 1000, sent)
+
+
+def covered(spans: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of (start, end) spans (overlapping reads count once)."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+@dataclass
+class Split:
+    """Where the time of one request goes, in milliseconds."""
+
+    total_ms: float = 0.0
+    execute_ms: float = 0.0
+    sql_wall_ms: float = 0.0
+    sql_sum_ms: float = 0.0
+    encode_ms: float = 0.0
+    response_bytes: int = 0
+
+    @property
+    def graphql_ms(self) -> float:
+        """GraphQL execution outside the store: resolvers, loaders, type conversion, serialization."""
+        return self.execute_ms - self.sql_wall_ms
+
+    @property
+    def other_ms(self) -> float:
+        """HTTP, middleware, authentication, parsing and response writing."""
+        return self.total_ms - self.execute_ms - self.encode_ms
+
+
+Span = tuple[float, float]
+
+
+def spanned(fn: Callable[..., Awaitable[Any]], spans: list[Span]) -> Callable[..., Awaitable[Any]]:
+    """`fn` (async) recording the (start, end) of every call in `spans`."""
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await fn(*args, **kwargs)
+        finally:
+            spans.append((start, time.perf_counter()))
+    return wrapper
+
+
+def clocked(fn: Callable[..., Any], spans: list[Span]) -> Callable[..., Any]:
+    """`fn` (sync) recording the (start, end) of every call in `spans`."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spans.append((start, time.perf_counter()))
+    return wrapper
+
+
+class Instrumented:
+    """Times db.read, schema.execute and GraphQLApp.encode_json (json.dumps) while active."""
+
+    def __init__(self, app: InProcess) -> None:
+        self.db = app.app.state.db
+        self.reads: list[Span] = []
+        self.executes: list[Span] = []
+        self.encodes: list[Span] = []
+        self.encode = GraphQLApp.encode_json
+
+    def __enter__(self) -> Instrumented:
+        self.db.read = spanned(self.db.read, self.reads)
+        schema.execute = spanned(schema.execute, self.executes)  # type: ignore[method-assign]
+        GraphQLApp.encode_json = clocked(self.encode, self.encodes)  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        del self.db.read, schema.execute  # the instance attributes: back to the methods
+        GraphQLApp.encode_json = self.encode  # type: ignore[method-assign]
+
+
+def ms(spans: list[Span]) -> float:
+    """Summed duration of `spans` in milliseconds."""
+    return sum(end - start for start, end in spans) * 1000
+
+
+async def split(app: InProcess, op: Operation, variables: Variables, runs: int = 5) -> Split:
+    """The split of the median (by total time) of `runs` requests of `op`, after one warm-up."""
+    await app.timed(op, variables)
+    splits = []
+    for _ in range(runs):
+        with Instrumented(app) as seen:
+            start = time.perf_counter()
+            size = len(await app.post_raw(op, variables))
+            total = time.perf_counter() - start
+        splits.append(Split(total * 1000, ms(seen.executes), covered(seen.reads) * 1000, ms(seen.reads),
+                            ms(seen.encodes), size))
+    return sorted(splits, key=lambda one: one.total_ms)[runs // 2]

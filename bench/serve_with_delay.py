@@ -1,0 +1,32 @@
+"""`deal-desk serve` with a simulated warehouse round trip: sleeps before every SQL statement.
+
+The delay (milliseconds) comes from DEAL_DESK_BENCH_STATEMENT_DELAY_MS, read only here; the listener is
+installed on the Engine class, so it covers every engine the gateway creates. Usage:
+    python -m bench.serve_with_delay serve --port 8000
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from gateway.cli import main
+
+DELAY_ENV = "DEAL_DESK_BENCH_STATEMENT_DELAY_MS"
+
+
+def install(delay_s: float) -> None:
+    """Sleep `delay_s` in the calling (worker) thread before each statement of every engine."""
+
+    def before_cursor_execute(*_args: Any) -> None:
+        time.sleep(delay_s)
+
+    event.listen(Engine, "before_cursor_execute", before_cursor_execute)
+
+
+if __name__ == "__main__":
+    install(float(os.environ.get(DELAY_ENV, "0")) / 1000)
+    main()

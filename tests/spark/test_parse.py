@@ -1,0 +1,75 @@
+"""Spark SQL's parser accepts every statement the gateway sends to Databricks, as the connector gets it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from gateway.settings import Settings
+from gateway.store import engine as engines
+from gateway.store.migrate import migrate
+from tests.spark.conftest import WAREHOUSE_URL
+from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse, sent_sql
+from tests.support.statements import capture, reads, writes
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
+
+
+def migrate_sql() -> list[str]:
+    """All `deal-desk migrate` sends to an empty warehouse: DDL, catalog probes, version rows."""
+    settings = Settings(database_url=WAREHOUSE_URL, databricks_token="dapi-test-token",  # type: ignore[call-arg]
+                        _env_file=None)
+    with fake_warehouse() as fake:
+        engine = engines.create(WAREHOUSE_URL, settings)
+        migrate(engine)
+        engine.dispose()
+    return [sql for sql in fake.sql() if sql != "SELECT 1"]
+
+
+def label(sql: str) -> str:
+    """A short test id: the statement's first words."""
+    return " ".join(sql.split()[:6])
+
+
+MIGRATE_SQL = migrate_sql()
+READS = sorted(reads())
+WRITES = sorted(writes())
+
+
+def parse(spark: Any, sql: str) -> None:
+    """Spark SQL's own parser on `sql`: the syntax check, with no table needing to exist."""
+    spark._jsparkSession.sessionState().sqlParser().parsePlan(sql)
+
+
+@pytest.mark.parametrize("sql", MIGRATE_SQL, ids=[label(sql) for sql in MIGRATE_SQL])
+def test_migrate_statement_parses(spark: Any, sql: str) -> None:
+    parse(spark, sql)
+
+
+@pytest.mark.parametrize("name", READS)
+def test_read_parses(spark: Any, warehouse: tuple[Engine, FakeWarehouse], name: str) -> None:
+    engine, fake = warehouse
+    sent = sent_sql(engine, fake, capture(reads()[name], engine.dialect))
+    assert sent
+    for sql, _ in sent:
+        parse(spark, sql)
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_write_parses(spark: Any, warehouse: tuple[Engine, FakeWarehouse], name: str) -> None:
+    engine, fake = warehouse
+    call, rowcount = writes()[name]
+    sent = sent_sql(engine, fake, capture(call, engine.dialect, rowcount))
+    assert sent
+    for sql, _ in sent:
+        parse(spark, sql)
+
+
+def test_a_syntax_error_is_caught(spark: Any) -> None:
+    with pytest.raises(Exception, match="PARSE_SYNTAX_ERROR"):
+        parse(spark, "SELEC 1")

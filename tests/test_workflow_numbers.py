@@ -1,0 +1,52 @@
+"""Deal numbers: DD-<year>-<6 digits>, one counter per year, no number twice under concurrent creators."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Connection, select
+
+from gateway.settings import Settings
+from gateway.store.database import Database
+from gateway.store.migrate import migrate
+from gateway.store.tables import deal_number_counters
+from gateway.workflow.numbers import allocate, format_number
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """The migrated test store."""
+    database = Database(settings.database_url)
+    migrate(database.engine)
+    yield database
+    database.dispose()
+
+
+def test_format() -> None:
+    assert format_number(2026, 123) == "DD-2026-000123"
+
+
+async def test_each_year_counts_from_one(db: Database) -> None:
+    assert [await db.write(allocate, year=2026) for _ in range(3)] == [
+        "DD-2026-000001", "DD-2026-000002", "DD-2026-000003"]
+    assert await db.write(allocate, year=2027) == "DD-2027-000001"
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(deal_number_counters).order_by(deal_number_counters.c.year)).all()
+    assert [tuple(row) for row in rows] == [(2026, 3), (2027, 1)]
+
+
+async def test_a_rolled_back_allocation_gives_its_number_back(db: Database) -> None:
+    def fail(connection: Connection) -> None:
+        allocate(connection, year=2026)
+        raise RuntimeError("the deal could not be written")
+
+    with pytest.raises(RuntimeError):
+        await db.write(fail)
+    assert await db.write(allocate, year=2026) == "DD-2026-000001"
+
+
+async def test_parallel_transactions_racing_for_a_new_year_get_distinct_numbers(db: Database) -> None:
+    found = await asyncio.gather(*(db.write(allocate, year=2030) for _ in range(10)))
+    assert sorted(found) == [format_number(2030, n) for n in range(1, 11)]

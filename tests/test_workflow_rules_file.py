@@ -1,0 +1,117 @@
+"""The approval-rules file: the example is the defaults, a bad file stops the start, a good one rules."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.store.migrate import migrate
+from gateway.workflow.rules import DEFAULT_RULES
+from gateway.workflow.rules_file import RulesFileError, approval_rules, load
+from tests.support.gateway import Gateway
+from tests.support.workflow import Workflow, pending
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "approval-rules.example.toml"
+
+
+def test_the_example_file_is_the_default_rules() -> None:
+    assert load(EXAMPLE) == DEFAULT_RULES
+    assert approval_rules(None) is DEFAULT_RULES
+
+
+def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEAL_DESK_APPROVAL_RULES_FILE", "/etc/deal-desk/rules.toml")
+    assert Settings(_env_file=None).approval_rules_file == "/etc/deal-desk/rules.toml"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[[rules]]\nstage = "CFO"\nalways = true\n', "stage must be one of"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nwhen = 3\n', "unknown key(s) when"),
+        ('[[rules]]\nstage = "FINANCE"\nvalue_at_least = "1000000"\n', "value_at_least must be a number"),
+        ('[[rules]]\nstage = "FINANCE"\nvalue_at_least = true\n', "value_at_least must be a number"),
+        ('[[rules]]\nstage = "LEGAL"\nnon_standard_terms = 1\n', "non_standard_terms must be true or false"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = false\n', "has no condition"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\n[[rules]]\nstage = "LEGAL"\nalways = true\n',
+         "listed more than once"),
+        ("", "no [[rules]] table"),
+        ('stages = []\n', "unknown top-level key(s) stages"),
+        ("rules = [1]\n", "rule #1 is not a table"),
+        ("[[rules]\n", "Expected"),
+        ('[[rules]]\nstage = "FINANCE"\nvalue_at_least = nan\n', "finite"),
+    ],
+)
+def test_a_bad_file_names_itself_and_the_problem(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(text)
+    with pytest.raises(RulesFileError) as raised:
+        load(path)
+    assert str(path) in str(raised.value) and problem in str(raised.value)
+
+
+def test_the_app_refuses_to_start_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "bad-rules.toml"
+    path.write_text('[[rules]]\nstage = "SALES_MANAGER"\nalways = "yes"\n')
+    with pytest.raises(RulesFileError, match=r"bad-rules\.toml"):
+        create_app(settings.model_copy(update={"approval_rules_file": str(path)}))
+    with pytest.raises(RulesFileError, match=r"missing\.toml"):
+        create_app(settings.model_copy(update={"approval_rules_file": str(tmp_path / "missing.toml")}))
+
+
+CUSTOM = """
+[[rules]]
+stage = "LEGAL"
+always = true
+
+[[rules]]
+stage = "FINANCE"
+value_at_least = 1000.50
+
+[[rules]]
+stage = "EXECUTIVE"
+value_at_least = 100000000
+"""
+
+
+@pytest.fixture
+async def ruled(settings: Settings, tmp_path: Path) -> AsyncIterator[Gateway]:
+    """The real app with the CUSTOM rules file."""
+    path = tmp_path / "custom-rules.toml"
+    path.write_text(CUSTOM)
+    custom = settings.model_copy(update={"approval_rules_file": str(path)})
+    app = create_app(custom)
+    migrate(app.state.db.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as client:
+        yield Gateway(app, client, custom)
+    app.state.db.dispose()
+
+
+async def test_a_rules_file_decides_the_chain(ruled: Gateway) -> None:
+    flow = await Workflow(ruled).meet()
+    deal = await flow.submit(await flow.create(totalValue="1000.50"))
+    assert [(a["stage"], a["status"]) for a in deal["approvals"]] == [("LEGAL", "PENDING"),
+                                                                        ("FINANCE", "WAITING")]
+    deal = await flow.decide(pending(deal)["id"], "APPROVE", who="legal")
+    deal = await flow.decide(pending(deal)["id"], "APPROVE", who="finance")
+    assert deal["status"] == "APPROVED"
+
+
+async def test_a_deal_no_stage_applies_to_is_approved_on_submit(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "exec-only.toml"
+    path.write_text('[[rules]]\nstage = "EXECUTIVE"\nvalue_at_least = 5000000\n')
+    custom = settings.model_copy(update={"approval_rules_file": str(path)})
+    app = create_app(custom)
+    migrate(app.state.db.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as client:
+        flow = await Workflow(Gateway(app, client, custom)).meet()
+        deal = await flow.submit(await flow.create(totalValue="5000"))
+    app.state.db.dispose()
+    assert (deal["status"], deal["approvals"], deal["version"]) == ("APPROVED", [], 3)
+    assert [(h["fromStatus"], h["toStatus"]) for h in deal["statusHistory"]] == [
+        (None, "DRAFT"), ("DRAFT", "PENDING_APPROVAL"), ("PENDING_APPROVAL", "APPROVED")]
