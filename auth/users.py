@@ -31,10 +31,10 @@ def sync(connection: Connection, *, claims: Claims) -> tuple[str, str | None]:
     values = profile(claims)
     row = user_store.get_by_sub(connection, sub=claims.sub)
     if row is None:
-        return user_store.create(connection, values={"sub": claims.sub, **values}), claims.region
+        return user_store.create(connection, sub=claims.sub, values=values), claims.region
     changed = {key: value for key, value in values.items() if row._mapping[key] != value}
     if changed:
-        user_store.update(connection, user_id=row.id, values=changed)
+        user_store.update(connection, before=row, values=changed)
     return row.id, changed.get("region", row.region)
 
 

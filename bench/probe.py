@@ -168,87 +168,79 @@ async def probe(app: InProcess, op: Operation, next_variables: Callable[[], Vari
                  round((delayed - normal) / ROUND_TRIP_DELAY_S, 1), normal * 1000, floor * 1000, sent)
 
 
-def covered(spans: list[tuple[float, float]]) -> float:
-    """Seconds covered by the union of (start, end) spans (overlapping reads count once)."""
-    total, reach = 0.0, float("-inf")
-    for start, end in sorted(spans):
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
-    return total
-
-
 @dataclass
 class Split:
-    """Where the time of one request goes, in milliseconds."""
+    """Where the time of one request goes, in milliseconds (docs/performance.md, "Time split")."""
 
-    total_ms: float = 0.0
-    execute_ms: float = 0.0
-    sql_wall_ms: float = 0.0
-    sql_sum_ms: float = 0.0
-    encode_ms: float = 0.0
-    response_bytes: int = 0
-
-    @property
-    def graphql_ms(self) -> float:
-        """GraphQL execution outside the store: resolvers, loaders, type conversion, serialization."""
-        return self.execute_ms - self.sql_wall_ms
+    total_ms: float  # wall time of the request
+    sql_ms: float  # store functions in worker threads: statements, row fetch, Row objects (summed)
+    sql_cpu_ms: float  # CPU time of those worker threads
+    read_wait_ms: float  # db.read calls waiting for their worker thread (loop busy, pool), summed
+    execute_ms: float  # wall time of schema.execute
+    loop_cpu_ms: float  # CPU time of the event-loop thread: GraphQL, HTTP, auth, JSON
+    encode_ms: float  # json.dumps of the result
+    response_bytes: int
 
     @property
-    def other_ms(self) -> float:
-        """HTTP, middleware, authentication, parsing and response writing."""
-        return self.total_ms - self.execute_ms - self.encode_ms
-
-
-Span = tuple[float, float]
-
-
-def spanned(fn: Callable[..., Awaitable[Any]], spans: list[Span]) -> Callable[..., Awaitable[Any]]:
-    """`fn` (async) recording the (start, end) of every call in `spans`."""
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return await fn(*args, **kwargs)
-        finally:
-            spans.append((start, time.perf_counter()))
-    return wrapper
-
-
-def clocked(fn: Callable[..., Any], spans: list[Span]) -> Callable[..., Any]:
-    """`fn` (sync) recording the (start, end) of every call in `spans`."""
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            spans.append((start, time.perf_counter()))
-    return wrapper
+    def graphql_cpu_ms(self) -> float:
+        """Event-loop CPU without JSON encoding: parsing, validation, resolvers, loaders, serialization."""
+        return self.loop_cpu_ms - self.encode_ms
 
 
 class Instrumented:
-    """Times db.read, schema.execute and GraphQLApp.encode_json (json.dumps) while active."""
+    """Times db.read (and its function in the worker thread), schema.execute and json.dumps while active."""
 
     def __init__(self, app: InProcess) -> None:
         self.db = app.app.state.db
-        self.reads: list[Span] = []
-        self.executes: list[Span] = []
-        self.encodes: list[Span] = []
+        self.sql: list[tuple[float, float, float]] = []  # (wait, duration, thread CPU) per db.read
+        self.executes: list[float] = []
+        self.encodes: list[float] = []
         self.encode = GraphQLApp.encode_json
 
     def __enter__(self) -> Instrumented:
-        self.db.read = spanned(self.db.read, self.reads)
-        schema.execute = spanned(schema.execute, self.executes)  # type: ignore[method-assign]
-        GraphQLApp.encode_json = clocked(self.encode, self.encodes)  # type: ignore[method-assign]
+        self.db.read = self._read(self.db.read)
+        schema.execute = self._execute(schema.execute)  # type: ignore[method-assign]
+        GraphQLApp.encode_json = self._encode  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *_exc: Any) -> None:
         del self.db.read, schema.execute  # the instance attributes: back to the methods
         GraphQLApp.encode_json = self.encode  # type: ignore[method-assign]
 
+    def _read(self, read: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def timed_read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            called = time.perf_counter()
 
-def ms(spans: list[Span]) -> float:
-    """Summed duration of `spans` in milliseconds."""
-    return sum(end - start for start, end in spans) * 1000
+            def in_thread(connection: Any, *a: Any, **kw: Any) -> Any:
+                start, cpu = time.perf_counter(), time.thread_time()
+                try:
+                    return fn(connection, *a, **kw)
+                finally:
+                    self.sql.append((start - called, time.perf_counter() - start, time.thread_time() - cpu))
+            return await read(in_thread, *args, **kwargs)
+        return timed_read
+
+    def _execute(self, execute: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def timed_execute(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await execute(*args, **kwargs)
+            finally:
+                self.executes.append(time.perf_counter() - start)
+        return timed_execute
+
+    def _encode(self, view: Any, data: object) -> str | bytes:
+        start = time.perf_counter()
+        try:
+            return self.encode(view, data)
+        finally:
+            self.encodes.append(time.perf_counter() - start)
+
+    def split(self, total_s: float, loop_cpu_s: float, size: int) -> Split:
+        """The split of the request just made."""
+        waits, durations, cpus = zip(*self.sql, strict=True) if self.sql else ((), (), ())
+        return Split(total_s * 1000, sum(durations) * 1000, sum(cpus) * 1000, sum(waits) * 1000,
+                     sum(self.executes) * 1000, loop_cpu_s * 1000, sum(self.encodes) * 1000, size)
 
 
 async def split(app: InProcess, op: Operation, variables: Variables, runs: int = 5) -> Split:
@@ -257,9 +249,7 @@ async def split(app: InProcess, op: Operation, variables: Variables, runs: int =
     splits = []
     for _ in range(runs):
         with Instrumented(app) as seen:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             size = len(await app.post_raw(op, variables))
-            total = time.perf_counter() - start
-        splits.append(Split(total * 1000, ms(seen.executes), covered(seen.reads) * 1000, ms(seen.reads),
-                            ms(seen.encodes), size))
+            splits.append(seen.split(time.perf_counter() - start, time.thread_time() - cpu, size))
     return sorted(splits, key=lambda one: one.total_ms)[runs // 2]

@@ -49,15 +49,21 @@ class Keyed:
 
 @dataclass
 class Captured:
-    """A response held back until it is stored."""
+    """A response held back until it is stored; a streamed one (a subscription) goes straight through."""
 
+    downstream: Send
     start: Message | None = None
     chunks: list[bytes] = field(default_factory=list)
+    streamed: bool = False
 
     async def send(self, message: Message) -> None:
         """The `send` given to the app."""
         if message["type"] == "http.response.start":
             self.start = message
+            content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+            self.streamed = content_type.startswith(STREAMING)
+        if self.streamed:
+            await self.downstream(message)
         elif message["type"] == "http.response.body":
             self.chunks.append(message.get("body", b""))
 
@@ -108,10 +114,7 @@ class IdempotencyMiddleware:
             return None
         if scope["path"].rstrip("/") != self.path:
             return None
-        headers = Headers(scope=scope)
-        if any(kind in headers.get("accept", "") for kind in STREAMING):
-            return None  # a streamed response cannot be held back and stored
-        return headers.get(HEADER)
+        return Headers(scope=scope).get(HEADER)
 
     async def _handle(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
         deadline = time.monotonic() + WAIT_S
@@ -158,12 +161,15 @@ class IdempotencyMiddleware:
 
     async def _execute(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request, store its response (or release the key), then send it."""
-        response = Captured()
+        response = Captured(send)
         try:
             await self.app(scope, receive, response.send)
         except BaseException:
             await self._finish(store.release, keyed)
             raise
+        if response.streamed:  # already sent, and nothing to replay
+            await self._finish(store.release, keyed)
+            return
         if is_retryable(response.status, response.body):
             await self._finish(store.release, keyed)
         else:

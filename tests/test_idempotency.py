@@ -16,7 +16,7 @@ from auth.principal import Role
 from gateway import idempotency
 from gateway.app import create_app
 from gateway.errors import ServiceUnavailable
-from gateway.idempotency import fingerprint, is_retryable
+from gateway.idempotency import Captured, fingerprint, is_retryable
 from gateway.settings import Settings
 from gateway.store import party
 from gateway.store.tables import advertisers, idempotency_keys
@@ -201,6 +201,23 @@ async def test_queries_and_get_requests_pass_through(gateway: Gateway) -> None:
 def test_what_releases_a_key(status: int, body: Any, retryable: bool) -> None:
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     assert is_retryable(status, raw) is retryable
+
+
+@pytest.mark.parametrize(("content_type", "streamed"), [
+    (b"multipart/mixed; boundary=-", True), (b"text/event-stream", True), (b"application/json", False)])
+async def test_streamed_responses_pass_straight_through(content_type: bytes, streamed: bool) -> None:
+    sent: list[Any] = []
+
+    async def downstream(message: Any) -> None:
+        sent.append(message)
+
+    captured = Captured(downstream)
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", content_type)]}
+    await captured.send(start)
+    await captured.send({"type": "http.response.body", "body": b"part", "more_body": True})
+
+    assert captured.streamed is streamed
+    assert (len(sent), captured.chunks) == ((2, []) if streamed else (0, [b"part"]))
 
 
 async def test_concurrent_duplicates_run_once(settings: Settings) -> None:

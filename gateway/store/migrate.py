@@ -57,7 +57,8 @@ def _workflow_tables(connection: Connection) -> None:
 def _audit_reason(connection: Connection) -> None:
     # Stores migrated before this column existed get it; fresh ones already have it from step 2.
     if "reason" not in {column["name"] for column in inspect(connection).get_columns("audit_log")}:
-        connection.exec_driver_sql("ALTER TABLE audit_log ADD COLUMN reason TEXT")
+        kind = tables.audit_log.c.reason.type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE audit_log ADD COLUMN reason {kind}")
 
 
 MIGRATIONS: tuple[Migration, ...] = (

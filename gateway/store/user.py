@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,8 +9,10 @@ from sqlalchemy import Connection, Row, select
 
 from auth.principal import Principal
 from auth.rows import visible_users
+from gateway.audit import Actor
 from gateway.ids import new_id
 from gateway.store.tables import users
+from gateway.store.writer import Writer
 
 
 def get_by_ids(connection: Connection, *, principal: Principal, ids: Sequence[str]) -> list[Row[Any]]:
@@ -25,17 +26,16 @@ def get_by_sub(connection: Connection, *, sub: str) -> Row[Any] | None:
     return connection.execute(select(users).where(users.c.sub == sub)).first()
 
 
-def create(connection: Connection, *, values: dict[str, Any]) -> str:
-    """Insert a user; returns its new id."""
-    now = dt.datetime.now(dt.UTC)
-    user_id = new_id()
-    connection.execute(
-        users.insert().values(id=user_id, active=True, created_at=now, updated_at=now, **values)
-    )
-    return user_id
+def create(connection: Connection, *, sub: str, values: dict[str, Any]) -> str:
+    """Insert a user, audited as their own first sign-in; returns the new id."""
+    actor = Actor(user_id=new_id(), sub=sub)
+    row = {"id": actor.user_id, "sub": sub, "active": True, "created_at": actor.at,
+           "updated_at": actor.at, **values}
+    Writer(connection, actor).insert(users, row)
+    return actor.user_id
 
 
-def update(connection: Connection, *, user_id: str, values: dict[str, Any]) -> None:
-    """Change a user's profile columns."""
-    now = dt.datetime.now(dt.UTC)
-    connection.execute(users.update().where(users.c.id == user_id).values(updated_at=now, **values))
+def update(connection: Connection, *, before: Row[Any], values: dict[str, Any]) -> None:
+    """Refresh a user's profile columns from new claims, audited as that user."""
+    actor = Actor(user_id=before.id, sub=before.sub)
+    Writer(connection, actor).update(users, before, {**values, "updated_at": actor.at})

@@ -151,23 +151,31 @@ class FakeConnection:
         pass
 
 
+_ACTIVE: list[FakeWarehouse] = []
+
+
+def _connect(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> Any:
+    if dialect.name != "databricks" or not _ACTIVE:
+        return None
+    warehouse = _ACTIVE[-1]
+    warehouse.connects.append(dict(cparams))
+    return FakeConnection(warehouse, dialect)
+
+
 @contextmanager
 def fake_warehouse() -> Iterator[FakeWarehouse]:
-    """Inside the block every databricks engine connects to one fake warehouse, which records its options."""
+    """Inside the block every databricks engine connects to this (innermost) fake warehouse."""
     warehouse = FakeWarehouse()
-
-    def connect(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> Any:
-        if dialect.name != "databricks":
-            return None
-        warehouse.connects.append(dict(cparams))
-        return FakeConnection(warehouse, dialect)
-
-    # On the Engine class, after databricks-sqlalchemy's own listener (which sets the user agent).
-    event.listen(Engine, "do_connect", connect)
+    if not _ACTIVE:
+        # On the Engine class, after databricks-sqlalchemy's own listener (which sets the user agent).
+        event.listen(Engine, "do_connect", _connect)
+    _ACTIVE.append(warehouse)
     try:
         yield warehouse
     finally:
-        event.remove(Engine, "do_connect", connect)
+        _ACTIVE.remove(warehouse)
+        if not _ACTIVE:
+            event.remove(Engine, "do_connect", _connect)
 
 
 def sent_sql(engine: Engine, warehouse: FakeWarehouse, sent: list[Any]) -> list[tuple[str, Any]]:
