@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from contextlib import closing
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +35,17 @@ def catch_up_deal_numbers(db: Path) -> int:
     """
     seeded = ("SELECT CAST(substr(deal_number, 4, 4) AS INTEGER) AS year, "
               "MAX(CAST(substr(deal_number, 9) AS INTEGER)) AS last FROM deals GROUP BY 1")
+    lagging = (f"SELECT s.year, s.last FROM ({seeded}) s LEFT JOIN deal_number_counters c ON c.year = s.year "
+               "WHERE c.last_value IS NULL OR c.last_value < s.last")
     with closing(sqlite3.connect(db)) as connection, connection:
-        behind = connection.execute(f"SELECT s.year, s.last FROM ({seeded}) s LEFT JOIN deal_number_counters c "
-                                    "ON c.year = s.year WHERE c.last_value IS NULL OR c.last_value < s.last").fetchall()
-        connection.executemany("INSERT OR REPLACE INTO deal_number_counters (year, last_value) VALUES (?, ?)", behind)
+        behind = connection.execute(lagging).fetchall()
+        connection.executemany("INSERT OR REPLACE INTO deal_number_counters VALUES (?, ?)", behind)
     return len(behind)
 
 
 def read_only(db: Path) -> Engine:
     """A plain read-only engine on a SQLite file (for picking ids)."""
     return create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")
-
-
-def user_id(engine: Engine, email: str) -> str:
-    """The id of the user with `email`."""
-    with engine.connect() as connection:
-        return str(connection.execute(select(t.users.c.id).where(t.users.c.email == email)).scalar_one())
 
 
 def pick_ids(engine: Engine) -> Ids:
@@ -63,30 +58,12 @@ def pick_ids(engine: Engine) -> Ids:
     return Ids(deal=deal.id, advertiser=deal.advertiser_id, agency=deal.agency_id)
 
 
-def seeded_drafts(engine: Engine, owner_id: str) -> list[tuple[str, int]]:
-    """(id, version) of the owner's DRAFT deals."""
-    d = t.deals.c
-    stmt = select(d.id, d.version).where(d.owner_id == owner_id, d.status == "DRAFT").order_by(d.id)
-    with engine.connect() as connection:
-        return [(row.id, row.version) for row in connection.execute(stmt)]
-
-
-def seeded_pending(engine: Engine, manager_id: str, region: str) -> list[str]:
-    """PENDING SALES_MANAGER approvals the regional manager may decide (not on their own deals)."""
-    a, d = t.deal_approvals, t.deals
-    stmt = (select(a.c.id).join(d, d.c.id == a.c.deal_id)
-            .where(a.c.status == "PENDING", a.c.stage == "SALES_MANAGER", d.c.region == region,
-                   d.c.owner_id != manager_id).order_by(a.c.id))
-    with engine.connect() as connection:
-        return list(connection.execute(stmt).scalars())
-
-
 class Feed:
     """What each request of one operation consumes: nothing, a counter, or prepared inputs."""
 
-    def __init__(self, items: list[Any] | None = None, make: Callable[[int], Awaitable[Any]] | None = None,
+    def __init__(self, make: Callable[[int], Awaitable[Any]] | None = None,
                  endless: Iterator[Any] | None = None) -> None:
-        self.items: deque[Any] = deque(items or [])
+        self.items: deque[Any] = deque()
         self.make, self.endless = make, endless
         self.made = itertools.count()
 

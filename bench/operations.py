@@ -67,9 +67,13 @@ query ApprovalMetrics {
 """
 
 DEAL_RESULT = "id dealNumber status version approvals { id stage status decidedBy { displayName } }"
-CREATE_DEAL = f"mutation CreateDeal($input: CreateDealInput!) {{ createDeal(input: $input) {{ {DEAL_RESULT} }} }}"
+CREATE_DEAL = f"""
+mutation CreateDeal($input: CreateDealInput!) {{ createDeal(input: $input) {{ {DEAL_RESULT} }} }}
+"""
 SUBMIT_DEAL = f"""
-mutation SubmitDeal($id: ID!, $version: Int!) {{ submitDeal(id: $id, expectedVersion: $version) {{ {DEAL_RESULT} }} }}
+mutation SubmitDeal($id: ID!, $version: Int!) {{
+  submitDeal(id: $id, expectedVersion: $version) {{ {DEAL_RESULT} }}
+}}
 """
 DECIDE_APPROVAL = f"""
 mutation DecideApproval($id: ID!, $comment: String) {{

@@ -66,7 +66,8 @@ class InProcess:
     """The gateway app in this process, on the bench's store, driven through httpx's ASGI transport."""
 
     def __init__(self, db: Path, key_file: Path, tokens: dict[str, str]) -> None:
-        settings = Settings(database_url=f"sqlite:///{db}", dev_key_file=str(key_file), migrate_on_start=False)
+        settings = Settings(database_url=f"sqlite:///{db}", dev_key_file=str(key_file),
+                            migrate_on_start=False)
         self.app, self.tokens = create_app(settings), tokens
         migrate(self.app.state.db.engine)  # what `deal-desk serve` does on start
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://bench",
@@ -199,8 +200,8 @@ class Instrumented:
 
     def __enter__(self) -> Instrumented:
         self.db.read = self._read(self.db.read)
-        schema.execute = self._execute(schema.execute)  # type: ignore[method-assign]
-        GraphQLApp.encode_json = self._encode  # type: ignore[method-assign]
+        schema.execute = self._execute(schema.execute)  # type: ignore[method-assign,assignment]
+        GraphQLApp.encode_json = lambda view, data: self._encode(view, data)  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *_exc: Any) -> None:

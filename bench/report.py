@@ -61,7 +61,8 @@ def print_results(results: list[Result], split: Split | None, title: str) -> Non
 
 def split_table(split: Split) -> Table:
     """Where the 500-deal export's time goes (in process, the median of 5 requests)."""
-    table = Table("part", "ms", title=f"dealExport500 time split ({split.response_bytes:,} bytes, in process)")
+    title = f"dealExport500 time split ({split.response_bytes:,} bytes, in process)"
+    table = Table("part", "ms", title=title)
     parts = {
         "request, wall": split.total_ms,
         "  SQL: store functions in worker threads (wall)": split.sql_ms,

@@ -41,7 +41,8 @@ def tokens(env: dict[str, str]) -> dict[str, str]:
     found = {}
     for key, (email, role, region) in USERS.items():
         command = [str(VENV_BIN / "deal-desk"), "token", "--email", email, "--role", role, "--region", region]
-        found[key] = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout.strip()
+        issued = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        found[key] = issued.stdout.strip()
     return found
 
 

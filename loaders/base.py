@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# Databricks allows 255 parameters per statement; the others far more.
-MAX_BATCH = {"databricks": 250}
+# Databricks allows 255 parameters per statement (keys plus a few filter and cursor values).
+MAX_BATCH = {"databricks": 240}
 DEFAULT_MAX_BATCH = 5000
 
 

@@ -66,15 +66,16 @@ class RefreshingToken:
         """A valid token; a request waits for the credential only when no valid token is cached."""
         now = self._clock()
         with self._state:
-            token, expires_on = self._token, self._expires_on
-            due = now >= expires_on - self._margin and now >= self._retry_at and not self._refreshing
-            if token is not None and now < expires_on:
-                self._refreshing = self._refreshing or due
-            else:
-                token, due = None, False
+            token = self._token if now < self._expires_on else None
+            due = token is not None and self._due(now)
+            self._refreshing = self._refreshing or due
         if due:
             self._spawn(self._refresh)
         return token if token is not None else self._fetch_waiting()
+
+    def _due(self, now: float) -> bool:
+        """Inside the margin, not backing off after a failure, and no renewal running yet."""
+        return now >= self._expires_on - self._margin and now >= self._retry_at and not self._refreshing
 
     def _fetch_waiting(self) -> str:
         with self._fetching:

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from gateway.settings import Settings
 from gateway.store import engine as engines
+from gateway.store import tables
 from gateway.store.migrate import migrate
 from tests.spark.conftest import WAREHOUSE_URL
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse, sent_sql
@@ -20,11 +21,17 @@ pytestmark = [
 ]
 
 
-def migrate_sql() -> list[str]:
-    """All `deal-desk migrate` sends to an empty warehouse: DDL, catalog probes, version rows."""
+def migrate_sql(upgrade: bool = False) -> list[str]:
+    """All `deal-desk migrate` sends to an empty warehouse (DDL, catalog probes, version rows), or to one
+    migrated to version 2 before audit_log had its `reason` column (`upgrade`)."""
     settings = Settings(database_url=WAREHOUSE_URL, databricks_token="dapi-test-token",  # type: ignore[call-arg]
                         _env_file=None)
     with fake_warehouse() as fake:
+        if upgrade:
+            fake.created.update(tables.metadata.tables)
+            fake.schemas.add("deal_desk_test")
+            fake.versions.extend([1, 2])
+            fake.missing["audit_log"] = {"reason"}
         engine = engines.create(WAREHOUSE_URL, settings)
         migrate(engine)
         engine.dispose()
@@ -37,6 +44,7 @@ def label(sql: str) -> str:
 
 
 MIGRATE_SQL = migrate_sql()
+UPGRADE_SQL = [sql for sql in migrate_sql(upgrade=True) if not sql.startswith(("SHOW", "DESCRIBE", "SELECT"))]
 READS = sorted(reads())
 WRITES = sorted(writes())
 
@@ -49,6 +57,15 @@ def parse(spark: Any, sql: str) -> None:
 @pytest.mark.parametrize("sql", MIGRATE_SQL, ids=[label(sql) for sql in MIGRATE_SQL])
 def test_migrate_statement_parses(spark: Any, sql: str) -> None:
     parse(spark, sql)
+
+
+@pytest.mark.parametrize("sql", UPGRADE_SQL, ids=[label(sql) for sql in UPGRADE_SQL])
+def test_upgrade_statement_parses(spark: Any, sql: str) -> None:
+    parse(spark, sql)
+
+
+def test_the_upgrade_adds_the_audit_reason_as_a_databricks_type() -> None:
+    assert "ALTER TABLE audit_log ADD COLUMN reason STRING" in UPGRADE_SQL
 
 
 @pytest.mark.parametrize("name", READS)

@@ -16,6 +16,16 @@ def count(engine: Engine, table: Table) -> int:
         return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
 
 
+SIGN_INS = audit_log.c.table_name == "users"
+
+
+def mutation_audit_count(engine: Engine) -> int:
+    """Audit records written by mutations (sign-ins audit their `users` rows separately)."""
+    stmt = select(func.count()).select_from(audit_log).where(~SIGN_INS)
+    with engine.connect() as connection:
+        return int(connection.execute(stmt).scalar_one())
+
+
 def audit_rows(engine: Engine, table: Table, row_id: str) -> list[dict[str, Any]]:
     """The audit records of one row, oldest first, with before/after decoded."""
     stmt = (select(audit_log).where(audit_log.c.table_name == table.name, audit_log.c.row_id == row_id)

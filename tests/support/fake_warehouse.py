@@ -40,6 +40,7 @@ class FakeWarehouse:
     created: set[str] = field(default_factory=set)
     schemas: set[str] = field(default_factory=set)
     versions: list[int] = field(default_factory=list)
+    missing: dict[str, set[str]] = field(default_factory=dict)  # columns a created table lacks
 
     def sql(self) -> list[str]:
         """The statements' text, in order."""
@@ -94,7 +95,9 @@ class FakeCursor:
     def columns(self, catalog_name: str | None = None, schema_name: str | None = None,
                 table_name: str | None = None, column_name: str | None = None) -> FakeCursor:
         table = tables.metadata.tables[str(table_name)] if table_name in self.warehouse.created else None
-        self._rows = [] if table is None else [self._column(column) for column in table.columns]
+        lacking = self.warehouse.missing.get(str(table_name), set())
+        columns = [] if table is None else [column for column in table.columns if column.name not in lacking]
+        self._rows = [self._column(column) for column in columns]
         return self
 
     def _column(self, column: Any) -> ColumnInfo:

@@ -418,9 +418,10 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
             c, actor=actor, principal=ids.admin_p, values=sample_row(tables.deal_scoping_requests)), 1),
         "scoping_writes.set_status": (lambda c: scoping_writes.set_status(
             c, actor=actor, principal=ids.admin_p, request_id=ids.scoping, status="IN_REVIEW"), 1),
-        "user.create": (lambda c: user.create(c, values={
-            "sub": ids.sub, "email": "a@b.c", "display_name": "A", "region": "NA", "roles": "SELLER"}), 1),
-        "user.update": (lambda c: user.update(c, user_id=ids.seller, values={"roles": "SELLER"}), 1),
+        "user.create": (lambda c: user.create(c, sub=ids.sub, values={
+            "email": "a@b.c", "display_name": "A", "region": "NA", "roles": "SELLER"}), 1),
+        "user.update": (lambda c: user.update(c, before=FakeRow(sample_row(tables.users, ids)),
+                                              values={"roles": "SELLER"}), 1),
         "numbers.allocate[bump]": (lambda c: numbers.allocate(c, year=2026), 1),
         "numbers.allocate[first_of_year]": (lambda c: numbers.allocate(c, year=2027), 0),
         "idempotency.claim": (lambda c: idempotency.claim(c, sub=ids.sub, key="k-1", request_hash="h",

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from gateway.store.tables import audit_log, metadata, users
+from tests.support.audit import SIGN_INS
 from tests.support.gateway import Gateway
 
 # Fields every role that sees a deal may read (no margins, no incentives).
@@ -167,8 +168,8 @@ def snapshot(engine: Engine) -> dict[str, int]:
 
 
 def operations(engine: Engine) -> list[list[dict[str, Any]]]:
-    """The audit log grouped by operation, oldest first, before/after decoded."""
-    stmt = select(audit_log).order_by(audit_log.c.occurred_at, audit_log.c.id)
+    """The mutations' audit log grouped by operation, oldest first, before/after decoded."""
+    stmt = select(audit_log).where(~SIGN_INS).order_by(audit_log.c.occurred_at, audit_log.c.id)
     with engine.connect() as connection:
         rows = [dict(row._mapping) for row in connection.execute(stmt)]
     groups: dict[str, list[dict[str, Any]]] = {}
