@@ -6,6 +6,7 @@ before each one, like bench.serve_with_delay does in the served gateway.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import statistics
 import time
@@ -180,6 +181,7 @@ class Split:
     execute_ms: float  # wall time of schema.execute
     loop_cpu_ms: float  # CPU time of the event-loop thread: GraphQL, HTTP, auth, JSON
     encode_ms: float  # json.dumps of the result
+    gc_ms: float  # garbage collection, in whichever thread it ran (included in that thread's time)
     response_bytes: int
 
     @property
@@ -196,17 +198,27 @@ class Instrumented:
         self.sql: list[tuple[float, float, float]] = []  # (wait, duration, thread CPU) per db.read
         self.executes: list[float] = []
         self.encodes: list[float] = []
+        self.collections: list[float] = []
         self.encode = GraphQLApp.encode_json
 
     def __enter__(self) -> Instrumented:
         self.db.read = self._read(self.db.read)
         schema.execute = self._execute(schema.execute)  # type: ignore[method-assign,assignment]
         GraphQLApp.encode_json = lambda view, data: self._encode(view, data)  # type: ignore[method-assign,assignment]
+        gc.callbacks.append(self._collecting)
         return self
 
     def __exit__(self, *_exc: Any) -> None:
         del self.db.read, schema.execute  # the instance attributes: back to the methods
         GraphQLApp.encode_json = self.encode  # type: ignore[method-assign]
+        gc.callbacks.remove(self._collecting)
+
+    def _collecting(self, phase: str, _info: dict[str, int]) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self.collections.append(now)
+        elif self.collections:
+            self.collections[-1] = now - self.collections[-1]
 
     def _read(self, read: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def timed_read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -241,7 +253,8 @@ class Instrumented:
         """The split of the request just made."""
         waits, durations, cpus = zip(*self.sql, strict=True) if self.sql else ((), (), ())
         return Split(total_s * 1000, sum(durations) * 1000, sum(cpus) * 1000, sum(waits) * 1000,
-                     sum(self.executes) * 1000, loop_cpu_s * 1000, sum(self.encodes) * 1000, size)
+                     sum(self.executes) * 1000, loop_cpu_s * 1000, sum(self.encodes) * 1000,
+                     sum(self.collections) * 1000, size)
 
 
 async def split(app: InProcess, op: Operation, variables: Variables, runs: int = 5) -> Split:

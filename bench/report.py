@@ -71,6 +71,7 @@ def split_table(split: Split) -> Table:
         "  schema.execute, wall": split.execute_ms,
         "  event-loop CPU: GraphQL execution (+ HTTP, auth)": split.graphql_cpu_ms,
         "  event-loop CPU: JSON encoding (json.dumps)": split.encode_ms,
+        "  garbage collection (inside the lines above)": split.gc_ms,
     }
     for name, value in parts.items():
         table.add_row(name, cell(value))

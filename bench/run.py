@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+import httpx
 
 from bench import fixtures, load, probe, server
 from bench.fixtures import Feed
@@ -51,6 +53,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and report it."""
     args = parse(sys.argv[1:] if argv is None else argv)
+    loadavg_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="deal-desk-bench-") as tmp:
         results, split = asyncio.run(bench(args, Path(tmp)))
     latency = f", warehouse latency {args.warehouse_latency_ms:g} ms" if args.warehouse_latency_ms else ""
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     print_results(results, split, title)
     if args.json:
         settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "ops"}
-        write_json(args.json, results, split, {**settings, "ops": [op.name for op in args.ops]})
+        settings.update(ops=[op.name for op in args.ops], loadavg_at_start=loadavg_at_start)
+        write_json(args.json, results, split, settings)
 
 
 async def bench(args: argparse.Namespace, tmp: Path) -> tuple[list[Result], Split | None]:
@@ -131,6 +135,8 @@ async def in_process(app: InProcess, ops: list[Operation], ids: Ids, feeds: dict
         fixtures.copy_store(tmp / "work.db", tmp / "floor.db", check=False)
         floor_engine = engines.create(f"sqlite:///{tmp / 'floor.db'}")
     probes = {op.name: await probe.probe(app, op, variables_of(op, ids, feeds), floor_engine) for op in ops}
+    if floor_engine is not app.app.state.db.engine:
+        floor_engine.dispose()
     export = OPERATIONS["dealExport500"]
     split = await probe.split(app, export, export.variables(ids, None)) if export in ops else None
     return probes, split
@@ -149,8 +155,8 @@ async def served(args: argparse.Namespace, env: dict[str, str], tmp: Path, token
         gateway.stop()
 
 
-async def measure(args: argparse.Namespace, gateway: server.Gateway, http: Any, op: Operation, token: str,
-                  ids: Ids, feeds: dict[str, Feed], found: Probe) -> Result:
+async def measure(args: argparse.Namespace, gateway: server.Gateway, http: httpx.AsyncClient, op: Operation,
+                  token: str, ids: Ids, feeds: dict[str, Feed], found: Probe) -> Result:
     """Statements and sequential latency, then one load phase per client count."""
     feed, variables = feed_of(op, feeds), variables_of(op, ids, feeds)
     await feed.ensure(WARMUP + 1 + args.sequential)

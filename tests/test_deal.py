@@ -123,3 +123,17 @@ async def test_malformed_deal_id_is_bad_user_input(gateway: Gateway) -> None:
     token = gateway.token("desk@x.test", "DEAL_DESK")
     body = await gateway.query(DEAL_PAGE, {"id": "not-an-id"}, token=token)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+
+
+async def test_500_deal_export_stays_within_fifty_statements(gateway: Gateway) -> None:
+    people = cast(gateway.data)
+    with gateway.data.batch():
+        for number in range(510):
+            approved_deal(gateway.data, **people, name=f"Deal {number}")
+    token = gateway.token("desk@x.test", "DEAL_DESK", region="NA")
+    await gateway.data_of("{ me { id } }", token=token)
+
+    sent, data = await gateway.count_statements(LIST_PAGE, {"first": 500}, token=token)
+
+    assert len(data["deals"]["edges"]) == 500 and data["deals"]["totalCount"] == 510
+    assert sent == 8

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 
 from gateway.ids import new_id
 from gateway.store import tables
@@ -22,13 +24,27 @@ class Data:
         self.clock = T0
         self.region_of: dict[str, str | None] = {}
         self.numbers = 0
+        self.connection: Connection | None = None
 
     def insert(self, table: Table, **values: Any) -> str:
-        """Insert one row (id generated unless given)."""
+        """Insert one row (id generated unless given), in the open batch if there is one."""
         values.setdefault("id", new_id())
-        with self.engine.begin() as connection:
-            connection.execute(table.insert().values(**values))
+        if self.connection is not None:
+            self.connection.execute(table.insert().values(**values))
+        else:
+            with self.engine.begin() as connection:
+                connection.execute(table.insert().values(**values))
         return str(values["id"])
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Insert everything of the block in one transaction (large data sets)."""
+        with self.engine.begin() as connection:
+            self.connection = connection
+            try:
+                yield
+            finally:
+                self.connection = None
 
     def tick(self, minutes: int = 1) -> dt.datetime:
         """The next moment of the data set's clock."""
