@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +23,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     settings = Settings()
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+    app = create_app(settings)
+    # Everything loaded so far lives as long as the process: keep it out of every later GC pass.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
 
 
 @cli.command()

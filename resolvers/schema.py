@@ -6,7 +6,8 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext
 
 from resolvers.approval import DealApproval
@@ -21,6 +22,16 @@ from resolvers.subscription import DealEvent, Subscription
 from resolvers.user import User
 
 MAX_DEPTH = 12
+# One rule class for the process: Strawberry's QueryDepthLimiter makes a new one per instance,
+# and the validation cache is keyed by the rule classes, so it would never hit.
+DEPTH_RULE = create_validator(MAX_DEPTH, None, None)
+
+
+class DepthLimit(AddValidationRules):
+    """QueryDepthLimiter(max_depth=MAX_DEPTH) with a rule shared by every request."""
+
+    def __init__(self) -> None:
+        super().__init__([DEPTH_RULE])
 
 
 class Schema(strawberry.Schema):
@@ -39,7 +50,7 @@ def build(**options: Any) -> Schema:
         subscription=Subscription,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest, DealEvent],
         extensions=[
-            ErrorPolicy, HttpStatusFromErrors, lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            ErrorPolicy, HttpStatusFromErrors, DepthLimit,
             ParserCache, ValidationCache,
         ],
         **options,

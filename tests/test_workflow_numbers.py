@@ -13,6 +13,7 @@ from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from gateway.store.tables import deal_number_counters
 from gateway.workflow.numbers import allocate, format_number
+from tests.support.gateway import Gateway
 
 
 @pytest.fixture
@@ -50,3 +51,15 @@ async def test_a_rolled_back_allocation_gives_its_number_back(db: Database) -> N
 async def test_parallel_transactions_racing_for_a_new_year_get_distinct_numbers(db: Database) -> None:
     found = await asyncio.gather(*(db.write(allocate, year=2030) for _ in range(10)))
     assert sorted(found) == [format_number(2030, n) for n in range(1, 11)]
+
+
+async def test_a_year_already_holding_deals_continues_after_its_highest_number(gateway: Gateway) -> None:
+    # Seeded or imported deals carry numbers but no counter row.
+    owner = gateway.data.user("seller@x.test", "SELLER")
+    advertiser = gateway.data.advertiser("Acme")
+    for number in (7, 41):
+        gateway.data.deal(owner=owner, advertiser=advertiser, deal_number=format_number(2026, number))
+
+    numbers = [await gateway.app.state.db.write(allocate, year=2026) for _ in range(2)]
+
+    assert numbers == ["DD-2026-000042", "DD-2026-000043"]

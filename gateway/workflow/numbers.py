@@ -3,17 +3,19 @@
 The counter row is bumped with `UPDATE ... SET last_value = last_value + 1` before it is read, so
 the row lock (PostgreSQL) or the write lock (SQLite) serialises concurrent creators until commit
 and no two deals get one number; a rolled-back creation gives its number back. The first deal of
-a year inserts the row; when two transactions race to do so, the loser's INSERT fails in a
-savepoint and it bumps the row the winner created. The counter is a sequence, not business data:
+a year inserts the row, starting after the highest number of that year already stored (deals
+seeded or imported without the counter); when two transactions race to do so, the loser's INSERT
+fails in a savepoint and it bumps the row the winner created. The counter is a sequence, not business data:
 it is not audited (the number itself is, in the deal's INSERT).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.store.tables import deal_number_counters as counters
+from gateway.store.tables import deals
 
 PREFIX = "DD"
 
@@ -26,10 +28,11 @@ def format_number(year: int, value: int) -> str:
 def allocate(connection: Connection, *, year: int) -> str:
     """The next deal number of `year`, in the caller's transaction."""
     if not _bump(connection, year):
+        first = _highest_stored(connection, year) + 1
         try:
             with connection.begin_nested():
-                connection.execute(counters.insert().values(year=year, last_value=1))
-            return format_number(year, 1)
+                connection.execute(counters.insert().values(year=year, last_value=first))
+            return format_number(year, first)
         except IntegrityError:
             _bump(connection, year)  # another transaction created the year's row first
     value = connection.execute(select(counters.c.last_value).where(counters.c.year == year)).scalar_one()
@@ -39,3 +42,10 @@ def allocate(connection: Connection, *, year: int) -> str:
 def _bump(connection: Connection, year: int) -> bool:
     stmt = counters.update().where(counters.c.year == year).values(last_value=counters.c.last_value + 1)
     return connection.execute(stmt).rowcount == 1
+
+
+def _highest_stored(connection: Connection, year: int) -> int:
+    prefix = f"{PREFIX}-{year}-"
+    stmt = select(func.max(deals.c.deal_number)).where(deals.c.deal_number.like(f"{prefix}%"))
+    highest = connection.execute(stmt).scalar()
+    return int(highest[len(prefix):]) if highest else 0
