@@ -12,16 +12,23 @@ from starlette.routing import Route, WebSocketRoute
 from auth.authenticator import Authenticator
 from auth.middleware import BearerAuthMiddleware
 from auth.users import UserDirectory
-from gateway import health
+from gateway import health, metrics
+from gateway.access_log import AccessLogMiddleware
+from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.events import Broker, LocalBroker
 from gateway.graphql_app import GraphQLApp
 from gateway.idempotency import IdempotencyMiddleware
+from gateway.logging import configure_logging
+from gateway.metrics import MetricsMiddleware
+from gateway.rate_limit import RateLimitMiddleware
 from gateway.request_id import RequestIdMiddleware
+from gateway.security_headers import SecurityHeadersMiddleware, cors
 from gateway.settings import Settings
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from gateway.workflow.rules_file import approval_rules
-from resolvers.schema import schema
+from resolvers.limits import QueryLimits
+from resolvers.schema import for_limits
 
 
 def authenticator_for(settings: Settings) -> Authenticator:
@@ -44,15 +51,33 @@ def broker_for(settings: Settings) -> Broker:
     return LocalBroker()
 
 
+def middleware_for(settings: Settings, db: Database, authenticator: Authenticator,
+                   directory: UserDirectory) -> list[Middleware]:
+    """The HTTP middleware, outermost first."""
+    return [
+        Middleware(RequestIdMiddleware),
+        Middleware(AccessLogMiddleware),
+        Middleware(MetricsMiddleware),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.behind_tls),
+        *cors(settings),  # before auth: preflights carry no token
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=directory),
+        Middleware(RateLimitMiddleware, rate=settings.rate_limit_per_s, burst=settings.rate_limit_burst),
+        Middleware(IdempotencyMiddleware, db=db),  # after auth: keys are per caller
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The gateway as an ASGI app."""
     settings = settings or Settings()
+    configure_logging(settings.log_level)
     approval_rules(settings.approval_rules_file)  # a bad rules file stops the gateway here
     db = Database(settings.database_url, settings)
+    metrics.POOLS.track(db.engine)
     authenticator = authenticator_for(settings)
     broker = broker_for(settings)
     directory = UserDirectory(db)
-    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker,
+    graphql = GraphQLApp(for_limits(QueryLimits.of(settings)), db=db, settings=settings, broker=broker,
                          authenticator=authenticator, directory=directory)
 
     @contextlib.asynccontextmanager
@@ -72,11 +97,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[
-            Middleware(RequestIdMiddleware),
-            Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=directory),
-            Middleware(IdempotencyMiddleware, db=db),  # after auth: keys are per caller
-        ],
+        middleware=middleware_for(settings, db, authenticator, directory),
         lifespan=lifespan,
     )
     app.state.db, app.state.settings, app.state.broker = db, settings, broker

@@ -20,14 +20,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.logging import configure_logging
 
     settings = Settings()
+    configure_logging(settings.log_level)
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
     app = create_app(settings)
     # Everything loaded so far lives as long as the process: keep it out of every later GC pass.
     gc.collect()
     gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+    # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,
+                access_log=False, timeout_graceful_shutdown=30)
 
 
 @cli.command()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -16,7 +18,9 @@ from auth.authenticator import Authenticator
 from auth.principal import Principal
 from auth.users import UserDirectory
 from gateway.context import Context
+from gateway.errors import BadUserInput, NotFound
 from gateway.events import Broker
+from gateway.replies import error_response
 from gateway.settings import Settings
 from gateway.store.database import Database
 from gateway.websocket import NOBODY, SocketContext, TransportWSHandler, token_of
@@ -30,20 +34,44 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def __init__(self, schema: Any, *, db: Database, settings: Settings, broker: Broker,
                  authenticator: Authenticator, directory: UserDirectory) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True,
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None,
+                         allow_queries_via_get=True, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         allowed_origins=settings.cors_origins)
         self.db, self.settings, self.broker = db, settings, broker
         self.authenticator, self.directory = authenticator, directory
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve the GraphiQL page to anonymous browsers; anything else over HTTP needs a Principal."""
-        if scope["type"] == "http" and "user" not in scope:
-            request = Request(scope, receive)
-            if not self.should_render_graphql_ide(self.request_adapter_class(request)):
-                raise RuntimeError("no authenticated caller: BearerAuthMiddleware must run first")
-            await (await self.render_graphql_ide(request))(scope, receive, send)
+        """Over HTTP, refusals (bad JSON, content type, method) are GraphQL-shaped errors, not plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except HTTPException as error:
+            response = refusal(error)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        """Serve the GraphiQL page to anonymous browsers; anything else over HTTP needs a Principal."""
+        if "user" in request.scope:
+            check_content_type(request)
+            return await self.run(request)
+        if not self.should_render_graphql_ide(self.request_adapter_class(request)):
+            raise RuntimeError("no authenticated caller: BearerAuthMiddleware must run first")
+        if not self.graphql_ide:
+            raise HTTPException(404, "Not Found")  # GraphiQL is switched off
+        return await self.render_graphql_ide(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A JSON object or array; anything else is a 400 (Strawberry answers 500 to some of it)."""
+        try:
+            decoded = json.loads(data)
+        except ValueError as error:  # also bytes that are not UTF-8
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(decoded, (dict, list)):
+            raise HTTPException(400, "Expected a JSON object")
+        return decoded
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         if isinstance(request, WebSocket):
@@ -67,3 +95,17 @@ class GraphQLApp(GraphQL[Context, None]):
         claims = await self.authenticator.verify(token_of(context.connection_params))
         context.bind(await self.directory.principal(claims), claims.expires_at)
         return UNSET
+
+
+def check_content_type(request: Request) -> None:
+    """A POST body must be application/json: 415 otherwise."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if request.method == "POST" and media_type != "application/json":
+        raise HTTPException(415, "Unsupported content type: send application/json")
+
+
+def refusal(error: HTTPException) -> Response:
+    """Strawberry's HTTP refusal as a GraphQL error response."""
+    if error.status_code == 404:
+        return error_response(404, NotFound(error.reason))
+    return error_response(error.status_code, BadUserInput(error.reason))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_ROLE_MAP = {
     "dealdesk-sellers": "SELLER",
@@ -52,12 +52,36 @@ class Settings(BaseSettings):
     databricks_certificate_path: str | None = None
     databricks_certificate_password: SecretStr | None = None
     databricks_statement_timeout_s: Annotated[int, Field(gt=0)] = 300
+    # Databricks Lakebase (docs/postgresql.md): with one of these, PostgreSQL logins use OAuth tokens.
+    lakebase_instance: str | None = None  # a provisioned database instance's name
+    lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>
+    # Hardening (docs/operations.md).
+    log_level: str = "INFO"
+    query_max_aliases: Annotated[int, Field(gt=0)] = 30
+    query_max_tokens: Annotated[int, Field(gt=0)] = 2000
+    query_max_cost: Annotated[int, Field(gt=0)] = 250_000
+    query_cost_list_size: Annotated[int, Field(gt=0)] = 5  # assumed items of a list without `first`
+    rate_limit_per_s: Annotated[float, Field(ge=0)] = 20.0  # per caller; 0 turns rate limiting off
+    rate_limit_burst: Annotated[int, Field(gt=0)] = 100
+    max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # JSON list or comma-separated
+    behind_tls: bool = False  # sends Strict-Transport-Security
+    graphiql: bool | None = None  # unset: on except in production
+    introspection: bool | None = None  # unset: on except in production
 
     @field_validator("auth_role_map", mode="before")
     @classmethod
     def _parse_role_map(cls, value: object) -> object:
         if isinstance(value, str):
             return json.loads(value)
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.lstrip().startswith("[") else [
+                origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
     @field_validator("auth_role_map")
@@ -74,6 +98,16 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         """True when DEAL_DESK_ENV says production."""
         return self.env.lower() == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """GraphiQL is served: as set, else everywhere but production."""
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Introspection is answered: as set, else everywhere but production."""
+        return self.introspection if self.introspection is not None else not self.is_production
 
     @property
     def jwks_url(self) -> str | None:

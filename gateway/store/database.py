@@ -54,7 +54,7 @@ class Database:
     async def read(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `fn(connection, ...)` in a worker thread, outside any write transaction."""
+        """Run `fn(connection, ...)` in a worker thread, no transaction; retried once on a lost connection."""
         return await anyio.to_thread.run_sync(partial(self._read, fn, *args, **kwargs))
 
     async def write(
@@ -64,7 +64,19 @@ class Database:
         return await anyio.to_thread.run_sync(partial(self._write, fn, *args, **kwargs))
 
     def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with unavailable_on_connection_errors(), self.engine.connect() as connection:
+        # A read has answered nothing until `fn` returns, so a connection lost under it (a server
+        # restart, a killed backend) is retried once on a new one; a write never is.
+        with unavailable_on_connection_errors():
+            try:
+                return self._read_once(fn, *args, **kwargs)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                log.warning("store connection lost during a read; retrying once")
+            return self._read_once(fn, *args, **kwargs)
+
+    def _read_once(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.engine.connect() as connection:
             return fn(connection, *args, **kwargs)
 
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+
+from gateway.store import lakebase
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -33,9 +36,15 @@ def create(url: str, settings: Settings | None = None) -> Engine:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     options: dict[str, Any] = {}
+    token: Callable[[], str] | None = None
     if parsed.get_backend_name() == "postgresql":
         options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        token = lakebase.token_source(settings)  # Lakebase: OAuth tokens as passwords
+        if token is not None:
+            options["pool_recycle"] = lakebase.POOL_RECYCLE_S
     engine = create_engine(parsed, **options)
+    if token is not None:
+        lakebase.log_in_with(engine, token)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
