@@ -13,6 +13,7 @@ from auth.errors import AuthenticationError, AuthUnavailable
 from auth.principal import Principal
 from auth.users import UserDirectory
 from gateway.errors import ServiceUnavailable
+from gateway.metrics import count_error
 
 log = logging.getLogger("deal_desk.auth")
 
@@ -80,6 +81,7 @@ def _wants_graphiql(scope: Scope, headers: Headers) -> bool:
 
 
 async def _reply(send: Send, status: int, code: str, message: str, extra: dict[str, str]) -> None:
+    count_error(code)
     body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(name.encode(), value.encode()) for name, value in extra.items()]

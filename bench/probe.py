@@ -68,7 +68,7 @@ class InProcess:
 
     def __init__(self, db: Path, key_file: Path, tokens: dict[str, str]) -> None:
         settings = Settings(database_url=f"sqlite:///{db}", dev_key_file=str(key_file),
-                            migrate_on_start=False)
+                            migrate_on_start=False, rate_limit_per_s=0)
         self.app, self.tokens = create_app(settings), tokens
         migrate(self.app.state.db.engine)  # what `deal-desk serve` does on start
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://bench",

@@ -31,6 +31,7 @@ def environment(db: Path, key_file: Path, delay_ms: float = 0) -> dict[str, str]
     """The gateway's environment: the bench's store and dev key, dev auth, no Okta."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEAL_DESK_")}
     env.update(DEAL_DESK_DATABASE_URL=f"sqlite:///{db}", DEAL_DESK_DEV_KEY_FILE=str(key_file))
+    env["DEAL_DESK_RATE_LIMIT_PER_S"] = "0"  # a few bench users send all the load: no per-caller limit
     if delay_ms:
         env[DELAY_ENV] = str(delay_ms)
     return env

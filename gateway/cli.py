@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -29,9 +30,15 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     # Everything loaded so far lives as long as the process: keep it out of every later GC pass.
     gc.collect()
     gc.freeze()
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,
                 access_log=False, timeout_graceful_shutdown=30)
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    """SIGTERM outside uvicorn, and the one it re-raises after its graceful shutdown: exit with status 0."""
+    raise SystemExit(0)
 
 
 @cli.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cross_web import HTTPException
@@ -63,10 +62,10 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(404, "Not Found")  # GraphiQL is switched off
         return await self.render_graphql_ide(request)
 
-    def decode_json(self, data: str | bytes) -> object:
-        """A JSON object or array; anything else is a 400 (Strawberry answers 500 to some of it)."""
+    def parse_json(self, data: str | bytes) -> Any:
+        """An HTTP request's JSON object or array; anything else is a 400 (Strawberry answers 500 to some)."""
         try:
-            decoded = json.loads(data)
+            decoded = self.decode_json(data)  # WebSocket messages are decoded without this check
         except ValueError as error:  # also bytes that are not UTF-8
             raise HTTPException(400, "Unable to parse request body as JSON") from error
         if not isinstance(decoded, (dict, list)):

@@ -22,6 +22,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.metrics import count_error
 from gateway.store import idempotency as store
 from gateway.store.database import Database
 
@@ -268,6 +269,7 @@ def replaying(body: bytes, receive: Receive) -> Receive:
 
 async def reply(send: Send, status: int, error: GatewayError, extra: dict[str, str] | None = None) -> None:
     """A GraphQL-shaped error response."""
+    count_error(error.code)
     body = json.dumps({"errors": [{"message": str(error), "extensions": error.extensions}]}).encode()
     await respond(send, status, body, extra or {})
 

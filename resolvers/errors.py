@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from gateway.errors import GatewayError
+from gateway.metrics import count_error
 
 log = logging.getLogger("deal_desk.graphql")
 
@@ -47,6 +48,7 @@ def classify(errors: list[GraphQLError]) -> None:
         extensions.setdefault("code", BAD_INPUT if is_expected(error) else INTERNAL)
         error.extensions = extensions
         log.info("graphql error %s at %s", extensions["code"], _path(error) or "-")
+        count_error(extensions["code"])
 
 
 def _path(error: GraphQLError) -> str:

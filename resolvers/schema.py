@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import strawberry
@@ -14,7 +15,9 @@ from resolvers.approval import DealApproval
 from resolvers.deal import Deal
 from resolvers.errors import ErrorPolicy, classify
 from resolvers.http_status import HttpStatusFromErrors
+from resolvers.limits import QueryLimits, limit_extensions
 from resolvers.mutation import Mutation
+from resolvers.operation_info import RecordOperation
 from resolvers.party import Advertiser, Agency
 from resolvers.query import Query
 from resolvers.scoping import ScopingRequest
@@ -42,19 +45,26 @@ class Schema(strawberry.Schema):
         classify(errors)
 
 
-def build(**options: Any) -> Schema:
-    """The gateway's schema."""
+def build(limits: QueryLimits | None = None, **options: Any) -> Schema:
+    """The gateway's schema, enforcing `limits` (the defaults when not given)."""
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest, DealEvent],
         extensions=[
-            ErrorPolicy, HttpStatusFromErrors, DepthLimit,
+            ErrorPolicy, HttpStatusFromErrors, DepthLimit, RecordOperation,
+            *limit_extensions(limits or QueryLimits()),
             ParserCache, ValidationCache,
         ],
         **options,
     )
 
 
-schema = build()
+@functools.cache
+def for_limits(limits: QueryLimits) -> Schema:
+    """The schema enforcing `limits`, built once per distinct limits in a process."""
+    return build(limits)
+
+
+schema = for_limits(QueryLimits())

@@ -1,0 +1,173 @@
+"""Bad requests get a clear 4xx with a GraphQL-shaped error, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from gateway.settings import Settings
+from tests.support.gateway import Gateway
+from tests.support.hardening import ME, bearer, custom_gateway, error_of, ids, nested
+from tests.support.server import live_server
+from tests.support.ws import graphql_socket
+
+__all__ = ["live_server"]
+
+MIB = 1_048_576
+TOO_LARGE = f"The request body is larger than {MIB} bytes."
+NOT_JSON = "Unable to parse request body as JSON"
+DEALS = "query Deals($first: Int) { deals(first: $first) { totalCount } }"
+DEAL = "query Deal($id: ID!) { deal(id: $id) { id } }"
+
+
+def desk(gateway: Gateway) -> dict[str, str]:
+    """The Authorization header of a DEAL_DESK caller."""
+    return bearer(gateway.token("desk@x.test", "DEAL_DESK", region="NA"))
+
+
+async def post_raw(gateway: Gateway, content: bytes, content_type: str | None = "application/json",
+                   *, authorized: bool = True) -> httpx.Response:
+    """POST `content` as it is."""
+    headers = desk(gateway) if authorized else {}
+    if content_type is not None:
+        headers["content-type"] = content_type
+    return await gateway.client.post("/graphql", content=content, headers=headers)
+
+
+async def test_a_body_over_the_limit_is_413(gateway: Gateway) -> None:
+    body = json.dumps({"query": ME, "padding": "x" * MIB}).encode()
+    assert error_of(await post_raw(gateway, body)) == (413, "BAD_USER_INPUT", TOO_LARGE)
+
+
+async def test_a_body_over_the_limit_is_413_before_authentication(gateway: Gateway) -> None:
+    response = await post_raw(gateway, b"x" * (MIB + 1), authorized=False)
+    assert error_of(response) == (413, "BAD_USER_INPUT", TOO_LARGE)
+
+
+async def test_a_streamed_body_without_content_length_is_cut_at_the_limit(gateway: Gateway) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b" " * 65_536
+
+    response = await gateway.client.post("/graphql", content=chunks(),
+                                         headers={**desk(gateway), "content-type": "application/json"})
+    assert "content-length" not in response.request.headers
+    assert error_of(response) == (413, "BAD_USER_INPUT", TOO_LARGE)
+
+
+async def test_the_body_limit_is_a_setting(settings: Settings) -> None:
+    async with custom_gateway(settings, max_body_bytes=100) as gateway:
+        small = await gateway.post(ME, token=gateway.token("a@x.test", "SELLER"))
+        large = await gateway.post(f"{{ me {{ {ids(30)} }} }}", token=gateway.token("a@x.test", "SELLER"))
+    assert small.status_code == 200
+    assert error_of(large) == (413, "BAD_USER_INPUT", "The request body is larger than 100 bytes.")
+
+
+async def test_a_body_just_under_the_limit_is_read(gateway: Gateway) -> None:
+    body = json.dumps({"query": ME, "padding": "x" * (MIB - 100)}).encode()
+    response = await post_raw(gateway, body)
+    assert response.status_code == 200 and "errors" not in response.json()
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b'{"query": ', NOT_JSON),
+    (b"\xff\xfe{}", NOT_JSON),  # not UTF-8: Strawberry alone answers 500
+    (b"42", "Expected a JSON object"),  # Strawberry alone answers 500 to JSON that is not an object
+    (b"null", "Expected a JSON object"),
+    (b'"{ me { id } }"', "Expected a JSON object"),
+    (b'[{"query": "{ me { id } }"}]', "Batching is not enabled"),
+    (b'{"query": 42}', "The GraphQL operation's `query` must be a string or null, if provided."),
+    (b"{}", "No GraphQL query found in the request"),
+    (b'{"query": "{ me { id } }", "variables": [1]}',
+     "The GraphQL operation's `variables` must be an object or null, if provided."),
+    (b'{"query": "{ me { id } }", "extensions": "x"}',
+     "The GraphQL operation's `extensions` must be an object or null, if provided."),
+])
+async def test_a_malformed_body_is_400(gateway: Gateway, content: bytes, message: str) -> None:
+    assert error_of(await post_raw(gateway, content)) == (400, "BAD_USER_INPUT", message)
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", "application/graphql"])
+async def test_a_body_that_is_not_json_is_415(gateway: Gateway, content_type: str | None) -> None:
+    response = await post_raw(gateway, json.dumps({"query": ME}).encode(), content_type)
+    assert error_of(response) == (415, "BAD_USER_INPUT", "Unsupported content type: send application/json")
+
+
+async def test_json_with_a_charset_is_accepted(gateway: Gateway) -> None:
+    response = await post_raw(gateway, json.dumps({"query": ME}).encode(), "application/json; charset=utf-8")
+    assert response.status_code == 200 and "errors" not in response.json()
+
+
+async def test_a_variable_of_the_wrong_type_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": DEALS, "variables": {"first": "ten"}},
+                                         headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT",
+                                  "Variable '$first' has invalid value: "
+                                  "Int cannot represent non-integer value: 'ten'")
+
+
+async def test_a_missing_required_variable_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": DEAL}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", "Variable '$id' has invalid value: "
+                                  "Expected a value of non-null type 'ID!' to be provided.")
+
+
+async def test_a_syntax_error_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": "{ me { id "}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", "Syntax Error: Expected Name, found <EOF>.")
+
+
+async def test_an_unknown_field_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": "{ me { nope } }"}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", "Cannot query field 'nope' on type 'User'.")
+
+
+async def test_a_huge_document_under_the_body_limit_is_400(gateway: Gateway) -> None:
+    document = f"{{ me {{ {ids(200_000)} }} }}"  # about 600 KB
+    response = await gateway.client.post("/graphql", json={"query": document}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT",
+                                  "Syntax Error: Document contains more than 2000 tokens. Parsing aborted.")
+
+
+async def test_a_deeply_nested_document_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": nested(200)}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT",
+                                  "Syntax Error: Document is nested too deeply. Parsing aborted.")
+
+
+async def test_a_nested_document_under_the_token_limit_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": nested(20)}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", "'anonymous' exceeds maximum operation depth of 12")
+
+
+async def test_an_unknown_operation_name_is_400(gateway: Gateway) -> None:
+    response = await gateway.client.post("/graphql", json={"query": ME, "operationName": "Other"},
+                                         headers=desk(gateway))
+    assert error_of(response)[:2] == (400, "BAD_USER_INPUT")
+
+
+async def test_a_mutation_over_get_is_400(gateway: Gateway) -> None:
+    mutation = 'mutation { createAdvertiser(input: {name: "A"}) { id } }'
+    response = await gateway.client.get("/graphql", params={"query": mutation}, headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", "mutations are not allowed when using GET")
+
+
+async def test_malformed_variables_over_get_are_400(gateway: Gateway) -> None:
+    response = await gateway.client.get("/graphql", params={"query": DEALS, "variables": "{"},
+                                        headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", NOT_JSON)
+
+
+async def test_another_method_is_405(gateway: Gateway) -> None:
+    response = await gateway.client.put("/graphql", json={"query": ME}, headers=desk(gateway))
+    assert response.status_code == 405
+
+
+async def test_a_websocket_message_that_is_not_json_still_closes_4400(live_server: str) -> None:
+    async with graphql_socket(live_server.replace("http://", "ws://", 1) + "/graphql") as client:
+        await client.connection.send("{not json")
+        assert await client.close_code() == 4400
