@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from gateway.store.types import UTC
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse
+
+# py4j logs from __del__ at interpreter exit, after pytest closed the captured streams.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 WAREHOUSE_URL = (
     "databricks://adb-1234567890123456.7.azuredatabricks.net"
