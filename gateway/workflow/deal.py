@@ -8,10 +8,10 @@ Values arrive validated by the resolvers; only checks that need the stored deal 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Row, Table
 
 from auth.actions import Action, require
 from auth.principal import Principal
@@ -67,10 +67,7 @@ def set_tiers(connection: Connection, *, principal: Principal, actor: Actor, dea
               expected_version: int, tiers: Sequence[Values]) -> None:
     """Replace an editable deal's tiers (numbered 1..n); the deal's version goes up."""
     deal = _editable(connection, principal, Action.SET_DEAL_TIERS, deal_id, "dealId")
-    writer = Writer(connection, actor)
-    writer.update_versioned(deals, deal, expected_version, {"updated_at": actor.at})
-    for row in children.tiers(connection, deal_ids=[deal_id]):
-        writer.delete(deal_tiers, row)
+    writer = _replace_children(connection, actor, deal, expected_version, deal_tiers, children.tiers)
     _insert_tiers(writer, deal_id=deal_id, tiers=tiers)
 
 
@@ -78,10 +75,8 @@ def set_incentives(connection: Connection, *, principal: Principal, actor: Actor
                    expected_version: int, incentives: Sequence[Values]) -> None:
     """Replace an editable deal's incentives; the deal's version goes up."""
     deal = _editable(connection, principal, Action.SET_DEAL_INCENTIVES, deal_id, "dealId")
-    writer = Writer(connection, actor)
-    writer.update_versioned(deals, deal, expected_version, {"updated_at": actor.at})
-    for row in children.incentives(connection, deal_ids=[deal_id]):
-        writer.delete(incentive_values, row)
+    writer = _replace_children(connection, actor, deal, expected_version, incentive_values,
+                               children.incentives)
     _insert_incentives(writer, deal_id=deal_id, incentives=incentives)
 
 
@@ -144,6 +139,16 @@ def _check_agency(connection: Connection, principal: Principal, agency_id: str |
     if agency_id is not None:
         records.require_reference(connection, principal=principal, table=agencies, row_id=agency_id,
                                   field=field)
+
+
+def _replace_children(connection: Connection, actor: Actor, deal: Row[Any], expected_version: int,
+                      table: Table, current: Callable[..., Sequence[Row[Any]]]) -> Writer:
+    """Bump the deal's version and delete its rows of `table`; the caller inserts the new ones."""
+    writer = Writer(connection, actor)
+    writer.update_versioned(deals, deal, expected_version, {"updated_at": actor.at})
+    for row in current(connection, deal_ids=[deal.id]):
+        writer.delete(table, row)
+    return writer
 
 
 def _insert_tiers(writer: Writer, *, deal_id: str, tiers: Sequence[Values]) -> None:
