@@ -43,14 +43,23 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot audit a {type(value).__name__}")
 
 
+def values(
+    *, actor: Actor, table: str, row_id: str, operation: str, before: Mapping[Any, Any] | None,
+    after: Mapping[Any, Any] | None, audit_id: str | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit row."""
+    return {
+        "id": audit_id or new_id(), "operation_id": actor.operation_id, "occurred_at": actor.at,
+        "actor_user_id": actor.user_id, "actor_sub": actor.sub, "table_name": table, "row_id": row_id,
+        "operation": operation, "before_json": to_json(before), "after_json": to_json(after),
+        "request_id": actor.request_id, "idempotency_key": actor.idempotency_key, "reason": actor.reason,
+    }
+
+
 def record(
     connection: Connection, *, actor: Actor, table: str, row_id: str, operation: str,
     before: Mapping[Any, Any] | None, after: Mapping[Any, Any] | None,
 ) -> None:
     """Append one audit row, in the caller's transaction."""
-    connection.execute(audit_log.insert().values(
-        id=new_id(), operation_id=actor.operation_id, occurred_at=actor.at, actor_user_id=actor.user_id,
-        actor_sub=actor.sub, table_name=table, row_id=row_id, operation=operation,
-        before_json=to_json(before), after_json=to_json(after), request_id=actor.request_id,
-        idempotency_key=actor.idempotency_key, reason=actor.reason,
-    ))
+    connection.execute(audit_log.insert().values(**values(
+        actor=actor, table=table, row_id=row_id, operation=operation, before=before, after=after)))

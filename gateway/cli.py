@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import signal
 from pathlib import Path
@@ -105,17 +106,21 @@ cli.add_typer(audit, name="audit")
 
 @audit.command("verify")
 def audit_verify(
-    repair: Annotated[bool, typer.Option(help="Mend what a store without transactions left behind.")] = False,
+    repair: Annotated[bool, typer.Option(help="Complete or abort journaled writes cut short.")] = False,
+    older_than: Annotated[int, typer.Option(min=0, help="Repair writes unfinished this many seconds or "
+                                                        "more (younger ones may still run).")] = 300,
     limit: Annotated[int, typer.Option(min=1, help="Unexplained deals to list at most.")] = 100,
 ) -> None:
     """Check that every deal's current state is explained by its history and audit records."""
+    from gateway import repair as repairs
     from gateway import verify
     from gateway.store.database import Database
 
     db = Database(Settings().database_url)
     try:
         if repair:
-            typer.echo(verify.repair(db.engine))
+            outcome = repairs.repair(db.engine, older_than=dt.timedelta(seconds=older_than))
+            typer.echo(outcome.summary())
         report = verify.verify(db.engine)
     finally:
         db.dispose()

@@ -1,7 +1,8 @@
 """Idempotency-Key on POST /graphql: a retry with the same key and caller gets the first response again.
 
-The key is claimed by INSERT (its primary key makes concurrent duplicates race-free) before the
-request runs; the response is stored before it is sent, so a client that saw it can always replay it.
+The key is claimed by INSERT (its primary key makes concurrent duplicates race-free; on Databricks,
+which enforces no key, by MERGE and a claim token: gateway/store/idempotency.py) before the request
+runs; the response is stored before it is sent, so a client that saw it can always replay it.
 A claim never finished (a crashed process) is answered with CONFLICT and never run again.
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import GatewayError, ServiceUnavailable
+from gateway.errors import Conflict, GatewayError, ServiceUnavailable
 from gateway.metrics import count_error
 from gateway.store import idempotency as store
 from gateway.store.database import Database
@@ -134,18 +135,20 @@ class IdempotencyMiddleware:
         now = utcnow()
         await self._purge(now)
         try:
-            await self.db.write(store.claim, sub=keyed.sub, key=keyed.key,
-                                request_hash=keyed.request_hash, now=now, ttl=TTL)
-        except IntegrityError:
+            return await self.db.write(store.claim, sub=keyed.sub, key=keyed.key,
+                                       request_hash=keyed.request_hash, now=now, ttl=TTL)
+        except (IntegrityError, Conflict):  # held by another request (Conflict: Delta kept refusing)
             return False
-        return True
 
     async def _purge(self, now: dt.datetime) -> None:
         """Delete expired keys, at most every PURGE_EVERY_S per process."""
         if time.monotonic() < self.last_purge + PURGE_EVERY_S:
             return
         self.last_purge = time.monotonic()
-        purged = await self.db.write(store.purge_expired, now=now)
+        try:
+            purged = await self.db.write(store.purge_expired, now=now)
+        except Conflict:  # Databricks: concurrent claims kept winning; the next purge takes them
+            return
         log.info("purged %d expired idempotency keys", purged)
 
     async def _settled(self, keyed: Keyed, deadline: float) -> Row[Any] | None:
@@ -240,7 +243,7 @@ def fingerprint(body: bytes) -> str:
     """SHA-256 of the body, of its canonical JSON form when it is JSON (key order does not matter)."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: the GraphQL app refuses it
         canonical = body
     return hashlib.sha256(canonical).hexdigest()
 

@@ -14,6 +14,12 @@ def new_id() -> str:
     return str(uuid6.uuid7())
 
 
+def sequence(count: int) -> list[str]:
+    """`count` fresh UUIDv7s in increasing order, even when other threads take ids meanwhile."""
+    first = uuid6.uuid7().int
+    return [str(uuid.UUID(int=first + offset)) for offset in range(count)]
+
+
 def uuid7_at(moment: dt.datetime, rng: random.Random) -> str:
     """A UUIDv7 for `moment` whose random bits come from `rng` (deterministic seeding)."""
     millis = int(moment.timestamp() * 1000)

@@ -51,7 +51,12 @@ class Settings(BaseSettings):
     databricks_tenant_id: str | None = None
     databricks_certificate_path: str | None = None
     databricks_certificate_password: SecretStr | None = None
+    # How writes commit: "auto" journals them where the store has no multi-statement transactions
+    # (Databricks) and uses one transaction elsewhere; "journal" forces the journal (tests, drills).
+    write_mode: Literal["auto", "transaction", "journal"] = "auto"
     databricks_statement_timeout_s: Annotated[int, Field(gt=0)] = 300
+    # Seconds a Databricks read (or a write statement losing a Delta commit race) is retried (store/retry.py).
+    store_retry_max_s: Annotated[float, Field(ge=0)] = 10.0
     # Databricks Lakebase (docs/postgresql.md): with one of these, PostgreSQL logins use OAuth tokens.
     lakebase_instance: str | None = None  # a provisioned database instance's name
     lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>
@@ -68,6 +73,7 @@ class Settings(BaseSettings):
     behind_tls: bool = False  # sends Strict-Transport-Security
     graphiql: bool | None = None  # unset: on except in production
     introspection: bool | None = None  # unset: on except in production
+    otel_enabled: bool = False  # OpenTelemetry spans; OTEL_* variables configure the export
 
     @field_validator("auth_role_map", mode="before")
     @classmethod

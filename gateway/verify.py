@@ -8,12 +8,10 @@ made behind the gateway's back (plain SQL) breaks one of these.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from rich.console import Console
@@ -21,8 +19,9 @@ from rich.table import Table as RichTable
 from sqlalchemy import Column, Connection, Engine, Subquery, Table, and_, exists, func, select
 
 from gateway.audit import to_json
-from gateway.store.tables import audit_log, deal_approvals, deal_status_history, deals
-from gateway.store.types import ExactDecimal, UtcDateTime
+from gateway.store import journal
+from gateway.store.images import comparable
+from gateway.store.tables import audit_log, deal_approvals, deal_status_history, deals, write_operations
 
 CHILDREN = (deal_approvals, deal_status_history)
 BATCH = 2000
@@ -36,11 +35,12 @@ class Report:
     children: dict[str, int] = field(default_factory=dict)
     problems: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     numbers: dict[str, str] = field(default_factory=dict)
+    unfinished: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when every deal is explained."""
-        return not self.problems
+        """True when every deal is explained and no journaled write was left unfinished."""
+        return not self.problems and not self.unfinished
 
     def flag(self, deal_id: str, reason: str, number: str | None = None) -> None:
         """Record why `deal_id` is unexplained."""
@@ -60,7 +60,15 @@ def verify(engine: Engine) -> Report:
         for table in CHILDREN:
             check_children(connection, table, report)
         name_deals(connection, report)
+        report.unfinished = unfinished_operations(connection)
     return report
+
+
+def unfinished_operations(connection: Connection) -> list[str]:
+    """Journaled write operations that started and have not ended (gateway/store/journal.py)."""
+    w = write_operations
+    stmt = select(w.c.operation_id).where(w.c.state == "PENDING", ~journal.ended(w.c.operation_id))
+    return list(connection.execute(stmt.order_by(w.c.recorded_at)).scalars())
 
 
 def latest_audit(table: Table) -> Subquery:
@@ -68,13 +76,14 @@ def latest_audit(table: Table) -> Subquery:
     rank = func.row_number().over(partition_by=audit_log.c.row_id,
                                   order_by=(audit_log.c.occurred_at.desc(), audit_log.c.id.desc()))
     return (select(audit_log.c.row_id, audit_log.c.operation, audit_log.c.after_json, rank.label("rank"))
-            .where(audit_log.c.table_name == table.name).subquery())
+            .where(audit_log.c.table_name == table.name, journal.committed(audit_log.c.operation_id))
+            .subquery())
 
 
 def audited_insert(table: Table, row_id: Column[Any]) -> Any:
     """EXISTS an INSERT audit record of the row `row_id` of `table`."""
     return exists().where(audit_log.c.table_name == table.name, audit_log.c.row_id == row_id,
-                          audit_log.c.operation == "INSERT")
+                          audit_log.c.operation == "INSERT", journal.committed(audit_log.c.operation_id))
 
 
 def check_rows(connection: Connection, report: Report) -> None:
@@ -108,18 +117,6 @@ def differences(row: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
     current = json.loads(to_json({column.name: row[column.name] for column in deals.columns}) or "{}")
     return [column.name for column in deals.columns
             if comparable(column, current[column.name]) != comparable(column, after.get(column.name))]
-
-
-def comparable(column: Column[Any], value: Any) -> Any:
-    """A JSON value as its column means it: exact decimals and instants compare by value, not spelling."""
-    try:
-        if value is not None and isinstance(column.type, ExactDecimal):
-            return Decimal(str(value))
-        if value is not None and isinstance(column.type, UtcDateTime):
-            return dt.datetime.fromisoformat(value)
-    except (InvalidOperation, ValueError, TypeError):
-        return ("unreadable", value)
-    return value
 
 
 def check_deleted(connection: Connection, table: Table, report: Report) -> None:
@@ -171,15 +168,6 @@ def streamed(connection: Connection, stmt: Any) -> Iterator[Any]:
     yield from connection.execute(stmt.execution_options(yield_per=BATCH))
 
 
-def repair(engine: Engine) -> str:
-    """What --repair does on this store: nothing where every change commits with its audit record."""
-    if engine.dialect.name in ("sqlite", "postgresql"):
-        return (f"Nothing to repair on {engine.dialect.name}: every change commits in one transaction with "
-                "its audit record, so a crash cannot separate them. What verify reports was changed "
-                "outside the gateway and needs a person to look at it.")
-    return f"--repair is not implemented for {engine.dialect.name} yet; verifying only."
-
-
 def print_report(report: Report, console: Console | None = None, *, limit: int = 50) -> None:
     """The summary, and the first `limit` unexplained deals with their reasons."""
     console = console or Console()
@@ -189,8 +177,13 @@ def print_report(report: Report, console: Console | None = None, *, limit: int =
         summary.add_row(name, str(rows))
     summary.add_row("unexplained deals", str(len(report.problems)),
                     style="bold red" if report.problems else "green")
+    summary.add_row("unfinished write operations", str(len(report.unfinished)),
+                    style="bold red" if report.unfinished else "green")
     console.print(summary)
-    if report.ok:
+    if report.unfinished:
+        console.print("[red]Some journaled writes did not finish; `deal-desk audit verify --repair` "
+                      "completes or aborts them.[/red]")
+    if not report.problems:
         console.print("[green]Every deal is explained by its history and audit records.[/green]")
         return
     print_problems(report, console, limit)

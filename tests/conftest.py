@@ -12,20 +12,26 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store.migrate import migrate
 from tests.support.gateway import Gateway
-from tests.support.stores import STORES, fresh_url
+from tests.support.stores import STORES, fresh_url, write_mode
 
 
-@pytest.fixture(params=STORES)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A new empty database of each configured kind."""
-    yield from fresh_url(request.param, tmp_path)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`store_kind`: each configured store, or the module's own list (`STORE_KINDS = WITH_JOURNAL`)."""
+    if "store_kind" in metafunc.fixturenames:
+        metafunc.parametrize("store_kind", getattr(metafunc.module, "STORE_KINDS", STORES))
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def database_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A new empty database of the kind."""
+    yield from fresh_url(store_kind, tmp_path)
+
+
+@pytest.fixture
+def settings(database_url: str, store_kind: str, tmp_path: Path) -> Settings:
     """Gateway settings on the fresh store, dev auth with a key in tmp_path."""
     return Settings(database_url=database_url, dev_key_file=str(tmp_path / "dev-key.json"),
-                    _env_file=None)  # type: ignore[call-arg]
+                    write_mode=write_mode(store_kind), _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from gateway.store.tables import approval_actions, deal_approvals, deals
 from gateway.verify import verify
 from tests.support.data import Data
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 CREATE_DEAL = """
 mutation Create($input: CreateDealInput!) { createDeal(input: $input) { id version } }

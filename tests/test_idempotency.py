@@ -23,6 +23,9 @@ from gateway.store.tables import advertisers, idempotency_keys
 from tests.support.audit import audit_rows, count
 from tests.support.gateway import Gateway
 from tests.support.server import serving
+from tests.support.stores import WITH_JOURNAL
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 CREATE = "mutation New($name: String!) { createAdvertiser(input: {name: $name}) { id name } }"
 

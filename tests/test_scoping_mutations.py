@@ -11,6 +11,9 @@ from gateway.ids import new_id
 from gateway.store.tables import deal_scoping_requests
 from tests.support.audit import audit_rows, count, mutation_audit_count
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 CREATE = """
 mutation Create($input: CreateScopingRequestInput!) {

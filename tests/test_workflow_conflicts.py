@@ -9,6 +9,7 @@ import pytest
 from gateway.store.tables import DEAL_STATUSES
 from gateway.workflow.transitions import EDITABLE, TRANSITIONS
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (
     CLOSE,
     DECIDE,
@@ -21,6 +22,8 @@ from tests.support.workflow import (
     pending,
     snapshot,
 )
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 # mutation -> (document, extra variables, the statuses it may start from)
 MUTATIONS: dict[str, tuple[str, dict[str, Any], frozenset[str]]] = {

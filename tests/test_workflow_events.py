@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from gateway.events import DealEvent
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (
     CLOSE,
     COMMENT,
@@ -17,6 +18,8 @@ from tests.support.workflow import (
     Workflow,
     pending,
 )
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 
 async def drain(events: AsyncIterator[DealEvent]) -> list[DealEvent]:

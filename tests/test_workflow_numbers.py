@@ -14,6 +14,9 @@ from gateway.store.migrate import migrate
 from gateway.store.tables import deal_number_counters
 from gateway.workflow.numbers import allocate, format_number
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 
 @pytest.fixture

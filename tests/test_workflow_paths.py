@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import CLOSE, COMMENT, UPDATE, WITHDRAW, Workflow, operations, pending
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 
 async def test_reject_cancels_the_later_stages(gateway: Gateway) -> None:

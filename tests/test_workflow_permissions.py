@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (
     CLOSE,
     COMMENT,
@@ -20,6 +21,8 @@ from tests.support.workflow import (
     Workflow,
     snapshot,
 )
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 CREATE_OUTCOMES = {"seller": None, "manager": None, "desk": None, "finance": "FORBIDDEN",
                    "legal": "FORBIDDEN", "executive": "FORBIDDEN", "analyst": "FORBIDDEN"}

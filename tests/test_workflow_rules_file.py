@@ -14,7 +14,10 @@ from gateway.store.migrate import migrate
 from gateway.workflow.rules import DEFAULT_RULES
 from gateway.workflow.rules_file import RulesFileError, approval_rules, load
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import Workflow, pending
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "approval-rules.example.toml"
 

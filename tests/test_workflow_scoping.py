@@ -10,7 +10,10 @@ import pytest
 
 from gateway.ids import new_id
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import CONVERT, Workflow, changed_tables, operations, snapshot
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 SCOPING = "query Scoping($id: ID!) { scopingRequest(id: $id) { status convertedDeal { id } } }"
 

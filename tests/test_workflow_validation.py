@@ -8,6 +8,7 @@ import pytest
 
 from gateway.ids import new_id
 from tests.support.gateway import Gateway
+from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (
     COMMENT,
     CREATE,
@@ -20,6 +21,8 @@ from tests.support.workflow import (
     Workflow,
     snapshot,
 )
+
+STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 OPEN_TIER = {"minSpend": "500000", "cpm": "12.50"}
 CREATE_CASES: list[tuple[dict[str, Any], str]] = [

@@ -14,11 +14,15 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from gateway.errors import ServiceUnavailable
 from gateway.store import engine as engines
+from gateway.store import journal as journals
+from gateway.store import retry
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
 
 log = logging.getLogger("deal_desk.store")
+
+JOURNALED_DIALECTS = frozenset({"databricks"})  # no multi-statement transactions
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,8 +38,12 @@ def unavailable_on_connection_errors() -> Iterator[None]:
         raise ServiceUnavailable() from error
     except DBAPIError as error:
         if not error.connection_invalidated:
+            retry.raise_as_gateway_error(error)  # Databricks: CONFLICT or SERVICE_UNAVAILABLE
             raise
         log.warning("store connection lost")
+        raise ServiceUnavailable() from error
+    except retry.NETWORK_ERRORS as error:  # the Databricks connector lets some through unwrapped
+        log.warning("store unreachable: %s", type(error).__name__)
         raise ServiceUnavailable() from error
 
 
@@ -45,6 +53,9 @@ class Database:
     def __init__(self, url: str, settings: Settings | None = None) -> None:
         self.url = url
         self.engine: Engine = engines.create(url, settings)
+        mode = settings.write_mode if settings is not None else "auto"
+        self.journaled = mode == "journal" or (mode == "auto" and self.dialect in JOURNALED_DIALECTS)
+        self.read_retry = retry.backoff_from(settings) if self.dialect == "databricks" else None
 
     @property
     def dialect(self) -> str:
@@ -76,14 +87,29 @@ class Database:
             return self._read_once(fn, *args, **kwargs)
 
     def _read_once(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self.read_retry is not None:  # transient warehouse errors (gateway/store/retry.py)
+            return retry.run_read(partial(self._connected, fn, *args, **kwargs), self.read_retry)
+        return self._connected(fn, *args, **kwargs)
+
+    def _connected(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self.engine.connect() as connection:
             return fn(connection, *args, **kwargs)
 
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with unavailable_on_connection_errors():
+            if self.journaled:
+                return self._write_journaled(fn, *args, **kwargs)
             connection = self.engine.connect().execution_options(**{engines.WRITE_OPTION: True})
             with connection, connection.begin():
                 return fn(connection, *args, **kwargs)
+
+    def _write_journaled(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        # Each statement commits on its own; the journal orders them (gateway/store/journal.py).
+        with self.engine.connect() as connection:
+            journal = journals.begin(connection)
+            result = fn(connection, *args, **kwargs)
+            journals.flush(connection, journal)
+            return result
 
     async def ping(self) -> bool:
         """True when the store answers a trivial query."""

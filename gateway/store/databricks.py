@@ -23,7 +23,10 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 
 from gateway.settings import Settings
-from gateway.store import delta  # noqa: F401  (registers the Delta DDL the dialect compiles)
+from gateway.store import (
+    delta,  # noqa: F401  (registers the Delta DDL the dialect compiles)
+    retry,
+)
 
 AZURE_DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"
 """The Azure Databricks resource (one application id in every tenant), as an Entra ID scope."""
@@ -213,7 +216,8 @@ def session_configuration(settings: Settings) -> dict[str, str]:
 def connect_arguments(url: URL, settings: Settings) -> dict[str, Any]:
     """databricks-sql-connector options beyond host, http_path, catalog and schema."""
     options: dict[str, Any] = {"user_agent_entry": USER_AGENT,
-                               "session_configuration": session_configuration(settings)}
+                               "session_configuration": session_configuration(settings),
+                               **retry.connector_options(settings.store_retry_max_s)}
     if settings.databricks_auth == "pat":
         token = secret(settings.databricks_token, settings.databricks_token_file)
         if token is None and url.password:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from gateway.settings import Settings
 
 WRITE_OPTION = "deal_desk_write"
+JOURNAL_OPTION = "deal_desk_journal"  # gateway.store.journal.OPTION
+FKS_OFF = "deal_desk_foreign_keys_off"
 
 STATEMENTS = Counter(
     "deal_desk_db_statements", "SQL statements sent to the store", ["store"]
@@ -86,10 +88,20 @@ def _count_statements(engine: Engine) -> None:
 
 
 def _sqlite_on_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get(JOURNAL_OPTION) is not None:
+        # A journaled write stands in for Databricks: every statement commits on its own, and
+        # foreign keys are informational there, so the journal's order (anchor first) stands.
+        _driver(connection).execute("PRAGMA foreign_keys=OFF")
+        connection.connection.info[FKS_OFF] = True
+        return
+    if connection.connection.info.pop(FKS_OFF, False):
+        _driver(connection).execute("PRAGMA foreign_keys=ON")
     # A write takes the write lock up front (BEGIN IMMEDIATE), so two writers queue on the
     # busy timeout instead of failing when a deferred read lock cannot be upgraded. Sent on
     # the driver connection: transaction control is not one of the counted statements.
     immediate = connection.get_execution_options().get(WRITE_OPTION)
-    connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-        "BEGIN IMMEDIATE" if immediate else "BEGIN"
-    )
+    _driver(connection).execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.dbapi_connection

@@ -61,10 +61,19 @@ def _audit_reason(connection: Connection) -> None:
         connection.exec_driver_sql(f"ALTER TABLE audit_log ADD COLUMN reason {kind}")
 
 
+def _write_journal(connection: Connection) -> None:
+    # Stores created before this step get the deals column; fresh ones have it from step 1.
+    if "last_operation_id" not in {column["name"] for column in inspect(connection).get_columns("deals")}:
+        kind = tables.deals.c.last_operation_id.type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE deals ADD COLUMN last_operation_id {kind}")
+    _create_tables(connection, [tables.write_operations])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
     Migration(3, "audit log: the reason a change gives", _audit_reason),
+    Migration(4, "journaled writes: write_operations, deals.last_operation_id", _write_journal),
 )
 
 

@@ -44,7 +44,8 @@ def set_status(connection: Connection, *, actor: Actor, principal: Principal, re
         raise Conflict(f"A scoping request cannot go from {before.status} to {status}.",
                        field="status")
     changes = {"status": status, "updated_at": actor.at}
-    Writer(connection, actor).update(requests, before, changes)
+    if not Writer(connection, actor).update_if(requests, before, changes, expected={"status": before.status}):
+        raise Conflict("The scoping request was changed by someone else; reload it and retry.", field="id")
     return {**before._mapping, **changes}
 
 

@@ -1,10 +1,13 @@
-"""SQL the stores spell differently, compiled per dialect: month keys and hours between instants."""
+"""SQL the stores spell differently, compiled per dialect: month keys, hours between instants, upserts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Float, String, func, literal_column
+from sqlalchemy import Executable, Float, String, Table, func, literal_column, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -71,4 +74,19 @@ def _hours_between_postgresql(element: hours_between, compiler: SQLCompiler, **k
 @compiles(hours_between, "databricks")
 def _hours_between_databricks(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = _args(element, compiler, **kw)
-    return f"((unix_timestamp({end}) - unix_timestamp({start})) / 3600.0)"
+    # unix_timestamp() would count whole seconds; microseconds keep what SQLite and PostgreSQL keep.
+    return f"((unix_micros({end}) - unix_micros({start})) / 3600000000.0)"
+
+
+def insert_absent(dialect: str, table: Table, values: Mapping[str, Any], *, key: str) -> Executable:
+    """INSERT `values` unless a row with the same `key` exists: MERGE on Databricks (no unique keys)."""
+    if dialect == "databricks":
+        names = list(values)
+        source = ", ".join(f":{name} AS `{name}`" for name in names)
+        inserted = ", ".join(f"s.`{name}`" for name in names)
+        return text(
+            f"MERGE INTO `{table.name}` t USING (SELECT {source}) s ON t.`{key}` = s.`{key}` "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(f'`{n}`' for n in names)}) VALUES ({inserted})"
+        ).bindparams(**values)
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return insert(table).values(**values).on_conflict_do_nothing(index_elements=[key])

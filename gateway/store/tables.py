@@ -147,6 +147,8 @@ deals = Table(
     fk("agency_id", "agencies.id", nullable=True),
     *timestamps(),
     Column("submitted_at", UtcDateTime()),
+    # The write operation that last changed the row, where writes are journaled (gateway/store/journal.py).
+    Column("last_operation_id", String(36)),
     one_of("status", DEAL_STATUSES, "status"),
     one_of("deal_type", DEAL_TYPES, "deal_type"),
     CheckConstraint("total_value > 0", name="total_value_positive"),
@@ -321,6 +323,18 @@ deal_number_counters = Table(
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("last_value", Integer, nullable=False),
 )
+
+write_operations = Table(
+    "write_operations", metadata,
+    Column("operation_id", String(36), primary_key=True),
+    Column("state", String(10), primary_key=True),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("anchor_audit_id", String(36)),
+    one_of("state", ("PENDING", "COMMITTED", "ABORTED"), "state"),
+    Index(None, "recorded_at"),
+    databricks_tblproperties={"delta.appendOnly": "true"},
+)
+"""Journaled writes (stores without transactions): PENDING before the first change, then how it ended."""
 
 WORKFLOW_TABLES = (audit_log, idempotency_keys, deal_number_counters)
 

@@ -1,4 +1,9 @@
-"""Every modification goes through a Writer, so no change is ever unaudited."""
+"""Every modification goes through a Writer, so no change is ever unaudited.
+
+On a store with transactions each change runs at once, with its audit record, in the caller's
+transaction. Where writes are journaled (no multi-statement transactions: gateway/store/journal.py)
+the Writer only records the changes; the journal applies them, audit first, when the operation ends.
+"""
 
 from __future__ import annotations
 
@@ -10,56 +15,60 @@ from sqlalchemy import Connection, Row, Table, select
 from gateway import audit
 from gateway.audit import Actor
 from gateway.errors import Conflict
+from gateway.store import changes, journal
+from gateway.store.changes import Change
+
+STALE = "The deal was changed by someone else; reload it and retry."
 
 
 class Writer:
-    """Inserts, updates and deletes rows with their audit records, in one transaction."""
+    """Inserts, updates and deletes rows with their audit records."""
 
     def __init__(self, connection: Connection, actor: Actor) -> None:
         self.connection, self.actor = connection, actor
+        self.journal = journal.of(connection)
 
     def insert(self, table: Table, values: Mapping[str, Any]) -> None:
         """Insert one row (its `id` given) and audit it."""
-        self.connection.execute(table.insert().values(**values))
-        self._audit(table, str(values["id"]), "INSERT", None, values)
+        self._apply(Change.insert(table, values))
 
     def update(self, table: Table, before: Row[Any], changes: Mapping[str, Any]) -> None:
         """Update one row read as `before` and audit the change."""
-        self.connection.execute(table.update().where(table.c.id == before.id).values(**changes))
-        self._audit(table, before.id, "UPDATE", before._mapping, {**before._mapping, **changes})
+        self._apply(Change.update(table, before, changes))
 
     def update_versioned(self, table: Table, before: Row[Any], expected_version: int,
                          changes: Mapping[str, Any]) -> int:
         """Compare-and-set on `version` in the UPDATE itself; CONFLICT when another write came first."""
         new_version = expected_version + 1
-        stmt = (table.update()
-                .where(table.c.id == before.id, table.c.version == expected_version)
-                .values(**changes, version=new_version))
-        if self.connection.execute(stmt).rowcount != 1:
-            raise Conflict("The deal was changed by someone else; reload it and retry.",
-                           field="expectedVersion")
-        after = {**before._mapping, **changes, "version": new_version}
-        self._audit(table, before.id, "UPDATE", before._mapping, after)
+        change = Change.update(table, before, {**changes, "version": new_version},
+                               guard={"version": expected_version})
+        if not self._apply(change):
+            raise Conflict(STALE, field="expectedVersion")
         return new_version
 
     def update_if(self, table: Table, before: Row[Any], changes: Mapping[str, Any],
                   expected: Mapping[str, Any]) -> bool:
         """Compare-and-set: update only while the row still holds `expected`; False when it no longer did."""
-        held = [table.c[name] == value for name, value in expected.items()]
-        stmt = table.update().where(table.c.id == before.id, *held).values(**changes)
-        if self.connection.execute(stmt).rowcount != 1:
-            return False
-        self._audit(table, before.id, "UPDATE", before._mapping, {**before._mapping, **changes})
-        return True
+        return self._apply(Change.update(table, before, changes, guard=expected))
 
     def delete(self, table: Table, before: Row[Any]) -> None:
         """Delete one row read as `before` and audit it."""
-        self.connection.execute(table.delete().where(table.c.id == before.id))
-        self._audit(table, before.id, "DELETE", before._mapping, None)
+        self._apply(Change.delete(table, before))
 
     def read(self, table: Table, row_id: str) -> Row[Any] | None:
-        """The current row, inside this transaction."""
+        """The current row, as this operation has left it so far."""
+        if self.journal is not None and self.journal.touched(table, row_id):
+            return self.journal.image(table, row_id)
         return self.connection.execute(select(table).where(table.c.id == row_id)).first()
+
+    def _apply(self, change: Change) -> bool:
+        if self.journal is not None:
+            # The row was read just now: a guard it fails would fail at the flush too.
+            return change.holds() and self.journal.record(self.actor, change)
+        if not changes.apply(self.connection, change):
+            return False
+        self._audit(change.table, change.row_id, change.operation, change.before, change.after)
+        return True
 
     def _audit(self, table: Table, row_id: str, operation: str, before: Mapping[Any, Any] | None,
                after: Mapping[Any, Any] | None) -> None:

@@ -19,9 +19,9 @@ from gateway.workflow import chain, history, records
 def decide(connection: Connection, *, principal: Principal, actor: Actor, approval_id: str,
            decision: str, comment: str | None) -> str:
     """Decide the PENDING stage and move the chain or the deal on; the deal's id."""
+    # The deal first: once it is locked (or claimed by the journal), its approvals cannot change under us.
+    deal = records.deal_of_approval(connection, principal=principal, approval_id=approval_id)
     approval = records.approval_of(connection, principal=principal, approval_id=approval_id)
-    deal = records.deal_for_change(connection, principal=principal, deal_id=approval.deal_id,
-                                   field="approvalId")
     require_decision(principal, stage=approval.stage, deal_owner_id=deal.owner_id, deal_region=deal.region)
     _check_pending(approval)
     writer = Writer(connection, actor)

@@ -2,7 +2,8 @@
 
 A deal about to change is read `FOR UPDATE` on PostgreSQL, so every step of the workflow locks
 the deal before its approvals (one lock order, no deadlocks) and concurrent steps queue on it.
-SQLite needs no row lock: its writers are serialised by BEGIN IMMEDIATE.
+SQLite needs no row lock: its writers are serialised by BEGIN IMMEDIATE. Where writes are journaled
+(Databricks), the journal claims the deal with a compare-and-set when the step's changes are applied.
 """
 
 from __future__ import annotations
@@ -15,21 +16,37 @@ from sqlalchemy import Connection, Row, Select, Table, func, select
 from auth.principal import Principal
 from auth.rows import visible_deals, visible_reference, visible_scoping_requests
 from gateway.errors import NotFound
+from gateway.store import journal as journals
 from gateway.store.tables import deal_approvals, deal_scoping_requests, deals
 
 LOCKING_DIALECTS = frozenset({"postgresql"})
 
 
-def _locked(connection: Connection, stmt: Select[Any]) -> Select[Any]:
-    return stmt.with_for_update() if connection.dialect.name in LOCKING_DIALECTS else stmt
+def _locked(connection: Connection, stmt: Select[Any], of: Table | None = None) -> Select[Any]:
+    return stmt.with_for_update(of=of) if connection.dialect.name in LOCKING_DIALECTS else stmt
 
 
 def deal_for_change(connection: Connection, *, principal: Principal, deal_id: str, field: str) -> Row[Any]:
     """The deal's row, locked; NOT_FOUND naming `field` when it does not exist or is hidden."""
     stmt = select(deals).where(deals.c.id == deal_id, visible_deals(principal))
-    row = connection.execute(_locked(connection, stmt)).first()
+    return _deal_locked(connection, stmt, "No deal with this id.", field)
+
+
+def deal_of_approval(connection: Connection, *, principal: Principal, approval_id: str) -> Row[Any]:
+    """The deal of an approval, locked like `deal_for_change`; NOT_FOUND when either is hidden."""
+    joined = deals.join(deal_approvals, deal_approvals.c.deal_id == deals.c.id)
+    stmt = (select(deals).select_from(joined)
+            .where(deal_approvals.c.id == approval_id, visible_deals(principal)))
+    return _deal_locked(connection, stmt, "No approval with this id.", "approvalId")
+
+
+def _deal_locked(connection: Connection, stmt: Select[Any], missing: str, field: str) -> Row[Any]:
+    row = connection.execute(_locked(connection, stmt, of=deals)).first()  # the deal only, not joined rows
     if row is None:
-        raise NotFound("No deal with this id.", field=field)
+        raise NotFound(missing, field=field)
+    journal = journals.of(connection)
+    if journal is not None:  # no row locks without transactions: the journal claims the deal
+        journal.lock(connection, row, field)
     return row
 
 

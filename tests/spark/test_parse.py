@@ -87,6 +87,31 @@ def test_write_parses(spark: Any, warehouse: tuple[Engine, FakeWarehouse], name:
         parse(spark, sql)
 
 
+def sent_by(write: str, engine: Engine, fake: FakeWarehouse) -> list[str]:
+    """The SQL text the connector receives for the write case `write`."""
+    call, rowcount = writes()[write]
+    return [sql for sql, _ in sent_sql(engine, fake, capture(call, engine.dialect, rowcount))]
+
+
+def test_the_idempotency_claim_is_one_merge_then_a_read_back(
+        spark: Any, warehouse: tuple[Engine, FakeWarehouse]) -> None:
+    merge, read_back = sent_by("idempotency.claim", *warehouse)
+    assert merge.startswith("MERGE INTO idempotency_keys AS target USING (SELECT :`caller_sub` AS caller_sub")
+    assert "WHEN MATCHED AND target.expires_at <= source.created_at THEN UPDATE SET" in merge
+    assert "WHEN NOT MATCHED THEN INSERT" in merge and read_back.startswith("SELECT")
+    parse(spark, merge)
+
+
+def test_seeding_sends_multi_row_inserts_of_at_most_255_parameters(
+        spark: Any, warehouse: tuple[Engine, FakeWarehouse]) -> None:
+    sent = sent_by("seed.insert[audit_log,chunked]", *warehouse)
+    per_statement = 255 // len(tables.audit_log.columns)
+    assert len(sent) == -(-40 // per_statement)  # 40 rows
+    assert sent[0].count(":`id_m") == per_statement
+    for sql in sent:
+        parse(spark, sql)
+
+
 def test_a_syntax_error_is_caught(spark: Any) -> None:
     with pytest.raises(Exception, match="PARSE_SYNTAX_ERROR"):
         parse(spark, "SELEC 1")

@@ -30,8 +30,8 @@ pytestmark = [
 READS = sorted(reads())
 # No idempotency keys and no deleted deal in the demo data; no deal name holds a literal "_%".
 EXPECTED_EMPTY = {"idempotency.find", "verify.check_deleted[deals]", "deal.get_page[filter=search_wildcards]"}
-# Hours between instants: Databricks' unix_timestamp() counts whole seconds and its division keeps
-# 6 decimal places, where SQLite subtracts julianday() doubles; both agree to well within 3.6 s.
+# Hours between instants: Databricks subtracts unix_micros() and its decimal division keeps 12 places,
+# where SQLite subtracts julianday() doubles (about 40 microseconds apart at worst).
 FLOAT_TOLERANCE = 1e-3
 
 

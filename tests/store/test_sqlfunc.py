@@ -40,7 +40,7 @@ def test_hours_between() -> None:
     assert sql(HOURS, sqlite.dialect()) == "((julianday(decided_at) - julianday(activated_at)) * 24.0)"
     assert sql(HOURS, postgresql.dialect()) == "(EXTRACT(EPOCH FROM (decided_at - activated_at)) / 3600.0)"
     assert sql(HOURS, DatabricksLike()) == (
-        "((unix_timestamp(decided_at) - unix_timestamp(activated_at)) / 3600.0)"
+        "((unix_micros(decided_at) - unix_micros(activated_at)) / 3600000000.0)"
     )
 
 

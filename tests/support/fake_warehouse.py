@@ -3,12 +3,13 @@
 It answers like an empty warehouse: DESCRIBE of an uncreated table fails as Databricks does, SELECTs
 return no rows (except the versions migrate recorded), and `cursor.columns` lists a created table's
 columns from the gateway's metadata. Engines are pointed at it through the `do_connect` event.
+A test can make statements fail as the connector would (`fail`) or answer rows (`respond`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -41,10 +42,24 @@ class FakeWarehouse:
     schemas: set[str] = field(default_factory=set)
     versions: list[int] = field(default_factory=list)
     missing: dict[str, set[str]] = field(default_factory=dict)  # columns a created table lacks
+    failures: list[tuple[str, BaseException]] = field(default_factory=list)  # (text it contains, error)
+    # Rows for a statement (its text and parameters), or None to answer as an empty warehouse.
+    respond: Callable[[str, dict[str, Any] | None], list[tuple[Any, ...]] | None] | None = None
 
     def sql(self) -> list[str]:
         """The statements' text, in order."""
         return [text for text, _ in self.statements]
+
+    def fail(self, error: BaseException, *, times: int = 1, on: str = "") -> None:
+        """The next `times` statements containing `on` raise `error` (after being recorded as sent)."""
+        self.failures.extend((on, error) for _ in range(times))
+
+    def raise_failure(self, text: str) -> None:
+        """Raise the first pending failure meant for `text`, if any."""
+        for index, (on, error) in enumerate(self.failures):
+            if on in text:
+                del self.failures[index]
+                raise error
 
 
 class FakeCursor:
@@ -61,7 +76,11 @@ class FakeCursor:
         text = operation.strip()
         head = text.upper()
         self.description, self._rows, self.rowcount = None, [], -1
-        if head.startswith("DESCRIBE TABLE EXTENDED"):
+        self.warehouse.raise_failure(text)
+        answer = self.warehouse.respond(text, parameters) if self.warehouse.respond else None
+        if answer is not None:
+            self._answer(answer)
+        elif head.startswith("DESCRIBE TABLE EXTENDED"):
             self._describe(text)
         elif head.startswith("CREATE TABLE"):
             self.warehouse.created.add(_created_name(text))
@@ -77,6 +96,11 @@ class FakeCursor:
     def executemany(self, operation: str, seq_of_parameters: list[dict[str, Any]]) -> None:
         for parameters in seq_of_parameters:
             self.execute(operation, parameters)
+
+    def _answer(self, rows: list[tuple[Any, ...]]) -> None:
+        width = len(rows[0]) if rows else 1
+        self.description = [(f"c{i}", "string", None, None, None, None, None) for i in range(width)]
+        self._rows, self.rowcount = list(rows), len(rows)
 
     def _describe(self, text: str) -> None:
         name = _match(text)
@@ -102,6 +126,7 @@ class FakeCursor:
 
     def _column(self, column: Any) -> ColumnInfo:
         kind = self.dialect.type_compiler_instance.process(column.type.dialect_impl(self.dialect))
+        kind = kind.replace(", ", ",")  # the warehouse spells DECIMAL(18,2) without a space
         return ColumnInfo(column.name, kind, int(bool(column.nullable)), None, None)
 
     def fetchall(self) -> list[tuple[Any, ...]]:

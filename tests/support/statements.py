@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 
 from auth.principal import Principal, Role
-from gateway import seed, verify
+from gateway import repair, seed, verify
 from gateway.audit import Actor
 from gateway.errors import GatewayError
 from gateway.pagination import Page
@@ -30,12 +30,14 @@ from gateway.store import (
     children,
     deal,
     idempotency,
+    journal,
     metrics,
     node,
     party,
     pipeline,
     scoping,
     scoping_writes,
+    sqlfunc,
     tables,
     user,
 )
@@ -77,6 +79,9 @@ class NoRows:
     def scalars(self) -> NoRows:
         return self
 
+    def close(self) -> None:
+        pass
+
     def __iter__(self) -> Iterator[Any]:
         return iter(())
 
@@ -87,6 +92,7 @@ class Recorder:
     def __init__(self, dialect: Dialect, rowcount: int = 1) -> None:
         self.dialect, self.rowcount = dialect, rowcount
         self.sent: list[Sent] = []
+        self.options: dict[str, Any] = {}
 
     def execute(self, statement: Executable, parameters: Any = None, **_kw: Any) -> NoRows:
         self.sent.append(Sent(statement, parameters))
@@ -94,6 +100,13 @@ class Recorder:
 
     def begin_nested(self) -> nullcontext[None]:
         return nullcontext()
+
+    def execution_options(self, **options: Any) -> Recorder:
+        self.options.update(options)
+        return self
+
+    def get_execution_options(self) -> dict[str, Any]:
+        return self.options
 
 
 def capture(call: Call, dialect: Dialect, rowcount: int = 1) -> list[Sent]:
@@ -344,6 +357,9 @@ def verify_reads(_ids: Ids) -> dict[str, Call]:
     cases: dict[str, Call] = {
         "verify.check_rows": lambda c: verify.check_rows(c, verify.Report()),
         "verify.check_status": lambda c: verify.check_status(c, verify.Report()),
+        "verify.unfinished_operations": lambda c: verify.unfinished_operations(c),
+        "journal.unfinished": lambda c: journal.unfinished(c, "op-1"),
+        "repair.stale": lambda c: repair.stale(c, dt.timedelta(0)),
     }
     for table in (tables.deals, *verify.CHILDREN):
         cases[f"verify.check_deleted[{table.name}]"] = lambda c, t=table: verify.check_deleted(
@@ -376,6 +392,18 @@ class FakeRow:
             raise AttributeError(name) from None
 
 
+def _journaled(connection: Connection, actor: Actor, deal: FakeRow, ids: Ids) -> None:
+    """A journaled status change with a history row and two approvals, flushed."""
+    operation = journal.begin(connection)
+    operation.lock(connection, deal, "id")
+    writer = Writer(connection, actor)
+    writer.update_versioned(tables.deals, deal, deal.version, {"status": "PENDING_APPROVAL"})
+    writer.insert(tables.deal_status_history, sample_row(tables.deal_status_history, ids))
+    for _ in range(2):
+        writer.insert(tables.deal_approvals, sample_row(tables.deal_approvals, ids))
+    journal.flush(connection, operation)
+
+
 def sample_row(table: Table, ids: Ids = Ids()) -> dict[str, Any]:
     """A value of the right Python type for every column of `table`."""
     def value(column: Any) -> Any:
@@ -404,6 +432,8 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
     }
     cases.update({
         "seed.Batch.write[executemany]": (lambda c: _seed_batch().write(c), 1),
+        "seed.insert[audit_log,chunked]": (lambda c: seed.insert(
+            c, tables.audit_log, [sample_row(tables.audit_log) for _ in range(40)]), 1),
         "writer.insert": (lambda c: writer(c).insert(tables.advertisers, sample_row(tables.advertisers)), 1),
         "writer.update": (lambda c: writer(c).update(tables.deals, before, {"name": "Renamed"}), 1),
         "writer.update_versioned": (lambda c: writer(c).update_versioned(
@@ -423,6 +453,13 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
         "user.update": (lambda c: user.update(c, before=FakeRow(sample_row(tables.users, ids)),
                                               values={"roles": "SELLER"}), 1),
         "numbers.allocate[bump]": (lambda c: numbers.allocate(c, year=2026), 1),
+        "sqlfunc.insert_absent[deal_number_counters]": (lambda c: c.execute(sqlfunc.insert_absent(
+            c.dialect.name, tables.deal_number_counters, {"year": 2027, "last_value": 0}, key="year")), 1),
+        "journal.flush": (lambda c: _journaled(c, actor, before, ids), 1),
+        "repair.settle[abort]": (lambda c: repair.settle(c, "op-1", None), 1),
+        "repair.reapply[update]": (lambda c: repair.reapply(c, FakeRow({
+            "table_name": "deals", "row_id": ids.deal, "operation": "UPDATE",
+            "before_json": '{"name": "A", "version": 1}', "after_json": '{"name": "B", "version": 2}'})), 1),
         "numbers.allocate[first_of_year]": (lambda c: numbers.allocate(c, year=2027), 0),
         "idempotency.claim": (lambda c: idempotency.claim(c, sub=ids.sub, key="k-1", request_hash="h",
                                                           now=ids.now, ttl=dt.timedelta(hours=24)), 1),

@@ -13,11 +13,20 @@ from sqlalchemy.engine import make_url
 
 POSTGRES_URL = os.environ.get("DEAL_DESK_TEST_POSTGRES_URL")
 STORES = ["sqlite", *([pytest.param("postgresql", marks=pytest.mark.postgres)] if POSTGRES_URL else [])]
+JOURNAL = "sqlite-journal"
+"""SQLite with journaled writes, standing in for Databricks (no multi-statement transactions)."""
+WITH_JOURNAL = [*STORES, JOURNAL]
+"""For modules that also run on journaled writes: `pytestmark = parametrize("store_kind", WITH_JOURNAL)`."""
+
+
+def write_mode(kind: str) -> str:
+    """The DEAL_DESK_WRITE_MODE a store of `kind` runs with."""
+    return "journal" if kind == JOURNAL else "auto"
 
 
 def fresh_url(kind: str, tmp_path: Path) -> Iterator[str]:
     """The URL of a new empty database of `kind`, dropped afterwards."""
-    if kind == "sqlite":
+    if kind in ("sqlite", JOURNAL):
         yield f"sqlite:///{tmp_path}/deal_desk.db"
         return
     assert POSTGRES_URL is not None
