@@ -113,8 +113,10 @@ class Database:
 
     async def ping(self) -> bool:
         """True when the store answers a trivial query."""
+        # Once, not retried: a probe must answer quickly, and say "not ready" while the store is down.
+        select_one = partial(self._connected, lambda connection: connection.execute(text("SELECT 1")))
         try:
-            await self.read(lambda connection: connection.execute(text("SELECT 1")).scalar())
+            await anyio.to_thread.run_sync(select_one)
         except Exception:
             return False
         return True
