@@ -227,7 +227,8 @@ async def test_an_unfinished_change_blocks_the_deal_until_repaired(gateway: Gate
     crash = Crash(flow.engine)
     deal = await flow.create()
     crash.arm(3)  # the end marker: the deal is claimed, the operation never ends
-    await gateway.post(UPDATE, {"id": deal["id"], "v": 1, "input": {"name": "Half"}}, token=flow.tokens["seller"])
+    half = {"id": deal["id"], "v": 1, "input": {"name": "Half"}}
+    await gateway.post(UPDATE, half, token=flow.tokens["seller"])
     assert crash.hit
 
     code, field = await flow.fail(UPDATE, {"id": deal["id"], "v": 2, "input": {"name": "Next"}}, who="seller")
