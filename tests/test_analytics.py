@@ -7,9 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from gateway.store.tables import deal_approvals
 from tests.support.data import T0, Data
 from tests.support.gateway import Gateway
+from tests.support.workflow import Workflow, pending
 
 PIPELINE = """
 query Pipeline($groupBy: PipelineGroupBy!, $filter: DealFilter) {
@@ -244,3 +247,21 @@ async def test_approval_metrics_since_needs_an_offset_and_a_utc_instant(gateway:
     for since in ("2026-01-01T12:00:00", "9999-12-31T23:00:00-05:00"):
         body = await gateway.query(METRICS, {"since": since}, token=token(gateway, "desk"))
         assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "since"}
+
+
+async def test_approval_metrics_count_decisions_made_through_the_api(gateway: Gateway) -> None:
+    flow = await Workflow(gateway).meet()
+    deal = await flow.submit(await flow.create())  # chain SALES_MANAGER, DEAL_DESK, FINANCE
+    deal = await flow.decide(pending(deal)["id"], "APPROVE", who="manager")
+    await flow.decide(pending(deal)["id"], "REQUEST_CHANGES", who="desk")  # FINANCE is cancelled
+    with flow.engine.connect() as connection:
+        a = deal_approvals.c
+        taken = {row.stage: (row.decided_at - row.activated_at).total_seconds() / 3600
+                 for row in connection.execute(select(a.stage, a.activated_at, a.decided_at)
+                                               .where(a.decided_at.is_not(None)))}
+
+    data = await gateway.data_of(METRICS, token=flow.tokens["admin"])
+    hours = [pytest.approx(taken.get(stage), abs=1e-6) for stage in STAGES]
+    assert [(m["decidedCount"], m["medianHoursToDecision"], m["p90HoursToDecision"])
+            for m in data["approvalMetrics"]] == [
+        (1, hours[0], hours[0]), (1, hours[1], hours[1]), (0, None, None), (0, None, None), (0, None, None)]

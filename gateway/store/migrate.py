@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Table, inspect, select
 
-from gateway.store import delta, tables
+from gateway.store import decided_hours, delta, tables
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
     Migration(3, "audit log: the reason a change gives", _audit_reason),
     Migration(4, "journaled writes: write_operations, deals.last_operation_id", _write_journal),
+    Migration(5, "approval metrics: SQLite's stored decided_hours, its triggers and index",
+              decided_hours.add_to_sqlite),
 )
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import astuple
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from auth.principal import Principal, Role
 from gateway.store import metrics
 from gateway.store.database import Database
+from gateway.store.decided_hours import DECIDED
+from gateway.store.migrate import migrate
+from gateway.store.tables import deal_approvals
 from tests.store.conftest import Seed, World, principal, recorded
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -160,3 +164,127 @@ def test_percentiles_match_postgresql_percentile_cont(db: Database, seed: Seed, 
         median, p90 = connection.execute(PERCENTILE_CONT).one()
     legal = stats(db, ANALYST)[3]
     assert legal == pytest.approx(("LEGAL", 0, 0, 11, float(median), float(p90)), abs=1e-9)
+
+
+# Many decision times per stage, so the percentiles come from several quarter-hour buckets: ties,
+# times on and next to bucket edges, a long tail, decided approvals without an activation time.
+EDGES = [0.25, 0.25, 0.2499, 0.2501, 0.5, 1.0, 1.0, 1.0, 7.75, 7.7501, 96.0, 480.25]
+Made = tuple[str, str, str, dt.datetime | None, dt.datetime]  # deal, stage, status, activated, decided
+
+
+def spread(rng: random.Random, count: int) -> list[float]:
+    """`count` decision times in hours, whole seconds, mostly short with a long tail."""
+    kinds = (lambda: rng.uniform(0, 2), lambda: rng.uniform(0, 30), lambda: rng.expovariate(1 / 40))
+    draws = (rng.choice(kinds)() for _ in range(count))
+    return [round(hours * 3600) / 3600 for hours in draws]
+
+
+def percentile(hours: list[float], p: float) -> float | None:
+    """percentile_cont(p) of `hours`."""
+    if not hours:
+        return None
+    ordered = sorted(hours)
+    position = p * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@pytest.fixture
+def many(seed: Seed, world: World) -> list[Made]:
+    """Decided approvals of every deal: (deal, stage, status, activated, decided), plus some not decided."""
+    rng = random.Random(6)
+    made: list[Made] = []
+    start = dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    for index, stage in enumerate(["SALES_MANAGER", "DEAL_DESK", "FINANCE", "EXECUTIVE"]):
+        hours = [*EDGES, *spread(rng, 40 + 30 * index)]
+        for number, spent in enumerate(hours):
+            deal = rng.choice(list(world.deals.values()))
+            activated = start + dt.timedelta(hours=number * 7 + index)
+            decided = activated + dt.timedelta(seconds=round(spent * 3600))
+            status = rng.choice(DECIDED)
+            seed.approval(deal, stage, status, round=number + 1, activated=activated, decided=decided)
+            made.append((deal, stage, status, activated, decided))
+    for number, stage in enumerate(["SALES_MANAGER", "FINANCE"], start=1000):  # decided, never activated
+        decided = start + dt.timedelta(days=number - 990)
+        seed.approval(world.deals["d2"], stage, "REJECTED", round=number, decided=decided)
+        made.append((world.deals["d2"], stage, "REJECTED", None, decided))
+    seed.approval(world.deals["d3"], "LEGAL", "CANCELLED", round=7, activated=start, decided=start)
+    seed.approval(world.deals["d3"], "LEGAL", "WAITING", round=8)
+    return made
+
+
+def expected(made: list[Made], deals: set[str], since: dt.datetime | None) -> list[Stats]:
+    """What `stage_metrics` must answer, computed here (no pending approvals in `many`)."""
+    rows: list[Stats] = []
+    for stage in CONTRACT_ORDER:
+        mine = [(activated, decided) for deal, at, _, activated, decided in made
+                if at == stage and deal in deals and (since is None or decided >= since)]
+        hours = [(decided - activated).total_seconds() / 3600 for activated, decided in mine if activated]
+        rows.append((stage, 0, 0, len(mine), percentile(hours, 0.5), percentile(hours, 0.9)))
+    return rows
+
+
+@pytest.mark.parametrize("since", [None, dt.datetime(2024, 3, 10, tzinfo=dt.UTC)])
+def test_percentiles_over_many_decisions(
+    db: Database, world: World, many: list[Made], since: dt.datetime | None
+) -> None:
+    d = world.deals
+    callers = [
+        (ANALYST, set(d.values())),
+        (principal(world.alice, Role.SELLER, region="EMEA"), {d["d1"], d["d2"], d["d3"]}),
+        (principal(world.dave, Role.SALES_MANAGER, region="EMEA"), {d["d1"], d["d2"], d["d3"], d["d6"]}),
+    ]
+    for who, deals in callers:
+        want = expected(many, deals, since)
+        assert stats(db, who, since=since) == [pytest.approx(row, abs=1e-6) for row in want]
+
+
+def test_sqlite_keeps_decided_hours_on_every_write(db: Database, seed: Seed, world: World) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("the stored decided_hours is SQLite's")
+    approvals = deal_approvals.c
+    d = world.deals
+    decided = seed.approval(d["d1"], "SALES_MANAGER", "APPROVED", activated=may(1, 0), decided=may(1, 2))
+    later = seed.approval(d["d1"], "DEAL_DESK", "WAITING")
+    with db.engine.begin() as connection:
+        connection.execute(update(deal_approvals).where(approvals.id == later)
+                           .values(status="PENDING", activated_at=may(1, 2), due_at=may(3, 2)))
+    assert stored_hours(db) == pytest.approx({decided: 2.0, later: None}, abs=1e-6)
+    with db.engine.begin() as connection:
+        connection.execute(update(deal_approvals).where(approvals.id == later)
+                           .values(status="CHANGES_REQUESTED", decided_at=may(1, 5, 30)))
+        connection.execute(update(deal_approvals).where(approvals.id == decided).values(status="CANCELLED"))
+    assert stored_hours(db) == pytest.approx({decided: None, later: 3.5}, abs=1e-6)
+    assert stats(db, ANALYST)[1] == pytest.approx(("DEAL_DESK", 0, 0, 1, 3.5, 3.5), abs=1e-6)
+
+
+def test_sqlite_migration_fills_decided_hours_of_older_stores(db: Database, seed: Seed, world: World) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("the stored decided_hours is SQLite's")
+    with db.engine.begin() as connection:  # back to a store of before migration 5, rows written meanwhile
+        for statement in ("DROP TRIGGER deal_approvals_decided_hours_insert",
+                          "DROP TRIGGER deal_approvals_decided_hours_update",
+                          "DROP INDEX ix_deal_approvals_decided_hours",
+                          "DROP INDEX ix_deal_approvals_status_decided_hours",
+                          "ALTER TABLE deal_approvals DROP COLUMN decided_hours",
+                          "DELETE FROM schema_version WHERE version = 5"):
+            connection.exec_driver_sql(statement)
+    d = world.deals
+    first = seed.approval(d["d1"], "SALES_MANAGER", "APPROVED", activated=may(1, 0), decided=may(1, 2))
+    second = seed.approval(d["d2"], "SALES_MANAGER", "REJECTED", activated=may(2, 0), decided=may(2, 6))
+    pending = seed.approval(d["d4"], "SALES_MANAGER", "PENDING", activated=may(30, 0), due=june(1, 0))
+
+    assert [m.version for m in migrate(db.engine)] == [5]
+    assert stored_hours(db) == pytest.approx({first: 2.0, second: 6.0, pending: None}, abs=1e-6)
+    assert stats(db, ANALYST)[0] == pytest.approx(("SALES_MANAGER", 1, 1, 2, 4.0, 5.6), abs=1e-6)
+
+
+def stored_hours(db: Database) -> dict[str, float | None]:
+    """SQLite's decided_hours of every approval, checked against the value it stands for."""
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT id, decided_hours, CASE WHEN status IN ('APPROVED', 'REJECTED', 'CHANGES_REQUESTED') "
+            "THEN (julianday(decided_at) - julianday(activated_at)) * 24.0 END FROM deal_approvals").all()
+    assert all(stored == computed for _, stored, computed in rows if computed is not None)
+    return {row_id: stored for row_id, stored, _ in rows}
