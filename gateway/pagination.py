@@ -95,7 +95,7 @@ def decode(cursor: str, keys: Sequence[SortKey], tag: str) -> tuple[Any, ...]:
         if not isinstance(payload, list) or payload[0] != tag or len(payload) != len(keys) + 1:
             raise ValueError("cursor of another list or ordering")
         return tuple(key.codec.decode(value) for key, value in zip(keys, payload[1:], strict=True))
-    except (ValueError, TypeError, IndexError, binascii.Error, ArithmeticError) as error:
+    except (ValueError, TypeError, IndexError, binascii.Error, ArithmeticError, RecursionError) as error:
         raise BadUserInput("after is not a valid cursor for this list", field="after") from error
 
 

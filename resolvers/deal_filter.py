@@ -11,6 +11,7 @@ from gateway.errors import BadUserInput
 from gateway.ids import require_id
 from gateway.store.deal import DEFAULT_ORDER, DealCriteria
 from resolvers.enums import DealSortField, DealStatus, SortDirection
+from resolvers.validation import no_nul
 
 MAX_SEARCH = 200
 MAX_AMOUNT_DIGITS = 16  # digits before the point of a stored amount (NUMERIC(18, 2))
@@ -66,6 +67,9 @@ def ordering(value: list[DealOrder] | None) -> tuple[tuple[str, bool], ...]:
 
 
 def _check_range(value: DealFilter) -> None:
+    for name, text in (("search", value.search), ("region", value.region)):
+        if text is not None:
+            no_nul(text, f"filter.{name}")
     if value.search is not None and len(value.search) > MAX_SEARCH:
         raise BadUserInput(f"search is longer than {MAX_SEARCH} characters", field="filter.search")
     low, high = value.min_value, value.max_value

@@ -17,6 +17,7 @@ from resolvers.connection import Connection, paginate
 from resolvers.deal import Deal
 from resolvers.node import Node
 from resolvers.rows import RowLike
+from resolvers.validation import no_nul
 
 
 @strawberry.type
@@ -90,6 +91,8 @@ async def party_page(
 ) -> Connection[Any]:
     """One page of advertisers or agencies by name, optionally searched."""
     db, principal = context.db, context.principal
+    if search is not None:
+        no_nul(search, "search")
     return await paginate(
         context.settings, first, after, keys=party.sort_keys(table), tag=f"{table.name}:name",
         fetch=lambda page: db.read(party.get_page, principal=principal, table=table, search=search,

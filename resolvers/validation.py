@@ -29,12 +29,19 @@ def text(value: str | None, field: str, *, max_length: int = NAME_LENGTH,
         if required:
             raise BadUserInput(f"{field} is required", field=field)
         return None
-    trimmed = value.strip()
+    trimmed = no_nul(value, field).strip()
     if required and not trimmed:
         raise BadUserInput(f"{field} may not be blank", field=field)
     if len(trimmed) > max_length:
         raise BadUserInput(f"{field} is longer than {max_length} characters", field=field)
     return trimmed or None
+
+
+def no_nul(value: str, field: str) -> str:
+    """`value` unless it holds a NUL character, which PostgreSQL cannot store or compare."""
+    if "\x00" in value:
+        raise BadUserInput(f"{field} may not contain the NUL character (U+0000)", field=field)
+    return value
 
 
 def money(value: Decimal, field: str, *, allow_zero: bool = False) -> Decimal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 
@@ -21,6 +22,12 @@ TOO_LARGE = f"The request body is larger than {MIB} bytes."
 NOT_JSON = "Unable to parse request body as JSON"
 DEALS = "query Deals($first: Int) { deals(first: $first) { totalCount } }"
 DEAL = "query Deal($id: ID!) { deal(id: $id) { id } }"
+CREATE_ADVERTISER = "mutation New($input: CreateAdvertiserInput!) { createAdvertiser(input: $input) { id } }"
+SEARCH_ADVERTISERS = "query Search($text: String) { advertisers(search: $text) { totalCount } }"
+SEARCH_DEALS = "query Search($text: String) { deals(filter: {search: $text}) { totalCount } }"
+DEALS_IN_REGION = "query Region($text: String) { deals(filter: {region: $text}) { totalCount } }"
+DEALS_AFTER = "query After($text: String) { deals(after: $text) { totalCount } }"
+DEEP = 5_000  # levels of JSON nesting: json.loads gives up (RecursionError) at about 1000
 
 
 def desk(gateway: Gateway) -> dict[str, str]:
@@ -110,6 +117,48 @@ async def test_a_variable_of_the_wrong_type_is_400(gateway: Gateway) -> None:
                                   "Int cannot represent non-integer value: 'ten'")
 
 
+async def test_an_input_object_variable_of_the_wrong_type_is_400(gateway: Gateway) -> None:
+    response = await gateway.post(CREATE_ADVERTISER, {"input": "x"}, headers=desk(gateway))
+    status, code, message = error_of(response)
+    assert (status, code) == (400, "BAD_USER_INPUT") and message.startswith("Variable '$input'")
+
+
+@pytest.mark.parametrize(("query", "variables", "field"), [
+    (CREATE_ADVERTISER, {"input": {"name": "Acme\u0000"}}, "input.name"),
+    (SEARCH_ADVERTISERS, {"text": "a\u0000"}, "search"),
+    (SEARCH_DEALS, {"text": "a\u0000"}, "filter.search"),
+    (DEALS_IN_REGION, {"text": "\u0000"}, "filter.region"),
+])
+async def test_text_with_a_nul_character_is_bad_user_input(gateway: Gateway, query: str,
+                                                            variables: dict[str, object], field: str) -> None:
+    # PostgreSQL can neither store nor compare NUL: unchecked, it was an INTERNAL_SERVER_ERROR (fuzzing).
+    response = await gateway.post(query, variables, headers=desk(gateway))
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+
+
+@pytest.mark.parametrize("headers", [{}, {"idempotency-key": "deep-1"}])
+async def test_json_nested_too_deeply_is_400(gateway: Gateway, headers: dict[str, str]) -> None:
+    body = b'{"query": "{ me { id } }", "variables": {"a": ' + b"[" * DEEP + b"]" * DEEP + b"}}"
+    headers = {**desk(gateway), **headers, "content-type": "application/json"}
+    response = await gateway.client.post("/graphql", content=body, headers=headers)
+    assert error_of(response) == (400, "BAD_USER_INPUT", NOT_JSON)
+
+
+async def test_variables_nested_too_deeply_over_get_are_400(gateway: Gateway) -> None:
+    variables = "[" * DEEP + "]" * DEEP
+    response = await gateway.client.get("/graphql", params={"query": ME, "variables": variables},
+                                        headers=desk(gateway))
+    assert error_of(response) == (400, "BAD_USER_INPUT", NOT_JSON)
+
+
+async def test_a_cursor_nested_too_deeply_is_bad_user_input(gateway: Gateway) -> None:
+    cursor = base64.urlsafe_b64encode(b"[" * DEEP + b"]" * DEEP).decode()
+    response = await gateway.post(DEALS_AFTER, {"text": cursor}, headers=desk(gateway))
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
 async def test_a_missing_required_variable_is_400(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": DEAL}, headers=desk(gateway))
     assert error_of(response) == (400, "BAD_USER_INPUT", "Variable '$id' has invalid value: "
@@ -170,4 +219,10 @@ async def test_another_method_is_405(gateway: Gateway) -> None:
 async def test_a_websocket_message_that_is_not_json_still_closes_4400(live_server: str) -> None:
     async with graphql_socket(live_server.replace("http://", "ws://", 1) + "/graphql") as client:
         await client.connection.send("{not json")
+        assert await client.close_code() == 4400
+
+
+async def test_a_websocket_message_nested_too_deeply_closes_4400(live_server: str) -> None:
+    async with graphql_socket(live_server.replace("http://", "ws://", 1) + "/graphql") as client:
+        await client.connection.send("[" * DEEP + "]" * DEEP)
         assert await client.close_code() == 4400
