@@ -50,6 +50,7 @@ class OktaAuthenticator:
         self._refetch_interval, self._max_age = refetch_interval_s, max_key_age_s
         self._registry = _claims_registry(settings, clock)
         self._keys: KeySet | None = None
+        self.keys_version = 0  # counts JWKS fetches: tokens verified before one are checked again
         self._fetched_at = 0.0
         self._last_attempt: float | None = None
         self._last_forced: float | None = None
@@ -123,6 +124,7 @@ class OktaAuthenticator:
             log.warning("JWKS fetch failed (%s); %s", type(error).__name__, kept)
             return
         self._keys, self._fetched_at = keys, self._clock()
+        self.keys_version += 1
         log.info("JWKS fetched: %d signing keys", len(keys.keys))
 
     def _verified_payload(self, token: str, key: Key) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from bench.load import Load
 from bench.probe import Probe, Split
 
 COLUMNS = ("operation", "clients", "stmts", "round trips", "seq p50 ms", "p50 ms", "p95 ms", "p99 ms",
-           "req/s", "errors", "peak RSS MB", "SQL floor ms")
+           "req/s", "errors", "peak RSS MB", "SQL floor ms", "server CPU ms/req", "client CPU ms/req")
 
 
 @dataclass
@@ -39,6 +39,8 @@ def rows(result: Result) -> list[dict[str, Any]]:
         "p50 ms": load.percentile_ms(50), "p95 ms": load.percentile_ms(95), "p99 ms": load.percentile_ms(99),
         "req/s": load.throughput, "errors": f"{load.errors}/{len(load.samples)}", "peak RSS MB": peak,
         "SQL floor ms": result.probe.floor_ms,
+        "server CPU ms/req": load.cpu_ms_per_request(load.server_cpu_s),
+        "client CPU ms/req": load.cpu_ms_per_request(load.client_cpu_s),
     } for load, peak in result.loads]
 
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import gc
 import itertools
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +45,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sequential", type=int, default=10, help="sequential requests for 'seq p50 ms'")
     parser.add_argument("--warehouse-latency-ms", type=float, default=0,
                         help="the served gateway sleeps this long before every SQL statement")
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (serve --workers)")
     parser.add_argument("--ops", default=",".join(OPERATIONS), help=f"subset of {','.join(OPERATIONS)}")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
@@ -57,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="deal-desk-bench-") as tmp:
         results, split = asyncio.run(bench(args, Path(tmp)))
     latency = f", warehouse latency {args.warehouse_latency_ms:g} ms" if args.warehouse_latency_ms else ""
-    title = f"Deal Desk gateway: {args.db.name}, {args.requests} requests/phase{latency}"
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    title = f"Deal Desk gateway: {args.db.name}, {args.requests} requests/phase{workers}{latency}"
     print_results(results, split, title)
     if args.json:
         settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "ops"}
@@ -146,7 +151,9 @@ async def served(args: argparse.Namespace, env: dict[str, str], tmp: Path, token
                  feeds: dict[str, Feed], probes: dict[str, Probe]) -> list[Result]:
     """Phase 2: every operation against the served gateway."""
     print("phase 2: served gateway ...", file=sys.stderr)
-    gateway = server.start(env, tmp / "gateway.log")
+    gc.collect()  # phase 1 left a large heap here: keep the load generator's collections off it
+    gc.freeze()
+    gateway = server.start(env, tmp / "gateway.log", args.workers)
     try:
         async with load.client(gateway.url, max(args.clients)) as http:
             return [await measure(args, gateway, http, op, tokens[op.user], ids, feeds, probes[op.name])
@@ -172,8 +179,11 @@ async def measure(args: argparse.Namespace, gateway: server.Gateway, http: httpx
         await feed.ensure(args.requests)
         print(f"  {op.name}: {args.requests} requests, {clients} clients", file=sys.stderr)
         gateway.reset_peak_memory()
+        server_cpu, client_cpu = gateway.cpu_seconds(), time.process_time()
         outcome = await load.concurrent(http, op, variables, token, clients=clients, requests=args.requests,
                                         max_seconds=args.max_seconds)
+        outcome = dataclasses.replace(outcome, server_cpu_s=gateway.cpu_seconds() - server_cpu,
+                                      client_cpu_s=time.process_time() - client_cpu)
         result.loads.append((outcome, gateway.memory_mb()))
     return result
 

@@ -1,8 +1,10 @@
 """`deal-desk serve` with a simulated warehouse round trip: sleeps before every SQL statement.
 
 The delay (milliseconds) comes from DEAL_DESK_BENCH_STATEMENT_DELAY_MS, read only here; the listener is
-installed on the Engine class, so it covers every engine the gateway creates. Usage:
-    python -m bench.serve_with_delay serve --port 8000
+installed on the Engine class, so it covers every engine the gateway creates. It is installed on import:
+`serve --workers N` spawns its workers with multiprocessing, which imports this main module in each of
+them again. Usage:
+    python -m bench.serve_with_delay serve --port 8000 [--workers 2]
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def install(delay_s: float) -> None:
     event.listen(Engine, "before_cursor_execute", before_cursor_execute)
 
 
+if __name__ in ("__main__", "__mp_main__") and os.environ.get(DELAY_ENV):
+    install(float(os.environ[DELAY_ENV]) / 1000)
+
 if __name__ == "__main__":
-    install(float(os.environ.get(DELAY_ENV, "0")) / 1000)
     main()

@@ -34,6 +34,7 @@ def environment(db: Path, key_file: Path, delay_ms: float = 0) -> dict[str, str]
     env["DEAL_DESK_RATE_LIMIT_PER_S"] = "0"  # a few bench users send all the load: no per-caller limit
     if delay_ms:
         env[DELAY_ENV] = str(delay_ms)
+        env["DEAL_DESK_STORE_THREADS"] = "40"  # a simulated warehouse: threads wait on round trips
     return env
 
 
@@ -71,15 +72,33 @@ class Gateway:
         text = httpx.get(f"{self.url}/metrics").text
         return int(sum(float(value) for value in STATEMENTS.findall(text)))
 
+    def pids(self) -> list[int]:
+        """The server and its worker processes (`serve --workers N`)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        return [self.pid, *(int(pid) for pid in children.read_text().split())]
+
     def reset_peak_memory(self) -> None:
-        """Reset VmHWM to the current RSS (Linux: write 5 to /proc/<pid>/clear_refs)."""
-        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+        """Reset VmHWM to the current RSS of each process (Linux: write 5 to /proc/<pid>/clear_refs)."""
+        for pid in self.pids():
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
 
     def memory_mb(self, field: str = "VmHWM") -> float:
-        """VmHWM (peak RSS since the last reset) or VmRSS of the server, in MiB."""
-        status = Path(f"/proc/{self.pid}/status").read_text()
-        kib = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
-        return int(kib.group(1)) / 1024 if kib else float("nan")
+        """VmHWM (peak RSS since the last reset) or VmRSS of the server, summed over its workers, in MiB."""
+        total = 0
+        for pid in self.pids():
+            kib = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+            if kib is None:
+                return float("nan")
+            total += int(kib.group(1))
+        return total / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server and its workers so far (/proc/<pid>/stat)."""
+        ticks = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited after 30 s."""
@@ -91,13 +110,15 @@ class Gateway:
             self.process.wait()
 
 
-def start(env: dict[str, str], log: Path) -> Gateway:
+def start(env: dict[str, str], log: Path, workers: int = 1) -> Gateway:
     """Serve (through bench.serve_with_delay when a delay is set) and wait for /readyz."""
     port = free_port()
     if DELAY_ENV in env:
         command = [sys.executable, "-m", "bench.serve_with_delay", "serve", "--port", str(port)]
     else:
         command = [str(VENV_BIN / "deal-desk"), "serve", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     gateway = Gateway(process, f"http://127.0.0.1:{port}")

@@ -11,8 +11,9 @@ from starlette.routing import Route, WebSocketRoute
 
 from auth.authenticator import Authenticator
 from auth.middleware import BearerAuthMiddleware
+from auth.token_cache import cached
 from auth.users import UserDirectory
-from gateway import health, metrics
+from gateway import health, metrics, reference_cache, store_threads, tracing
 from gateway.access_log import AccessLogMiddleware
 from gateway.body_limit import BodySizeLimitMiddleware
 from gateway.events import Broker, LocalBroker
@@ -74,20 +75,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     approval_rules(settings.approval_rules_file)  # a bad rules file stops the gateway here
     db = Database(settings.database_url, settings)
     metrics.POOLS.track(db.engine)
-    authenticator = authenticator_for(settings)
+    references = reference_cache.for_store(db.engine, settings.reference_cache_s)  # writes invalidate it
+    tracer = tracing.provider_for(settings)  # None unless DEAL_DESK_OTEL_ENABLED
+    tracing.trace_engine(db.engine, tracer)
+    authenticator = cached(authenticator_for(settings), settings.auth_token_cache_s)
     broker = broker_for(settings)
     directory = UserDirectory(db)
-    graphql = GraphQLApp(for_limits(QueryLimits.of(settings)), db=db, settings=settings, broker=broker,
+    schema = for_limits(QueryLimits.of(settings), tracing.schema_extensions(tracer))
+    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker,
                          authenticator=authenticator, directory=directory)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store_threads.limit(settings, db.dialect)  # on the serving event loop
         if settings.migrate_on_start:
             migrate(db.engine)
         yield
         await authenticator.aclose()
         await broker.aclose()
         db.dispose()
+        await tracing.shutdown(tracer)
 
     app = Starlette(
         routes=[
@@ -97,8 +104,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=middleware_for(settings, db, authenticator, directory),
+        middleware=[*tracing.middleware(tracer), *middleware_for(settings, db, authenticator, directory)],
         lifespan=lifespan,
     )
     app.state.db, app.state.settings, app.state.broker = db, settings, broker
+    app.state.reference_cache = references
     return app

@@ -17,12 +17,19 @@ cli = typer.Typer(help="Deal Desk GraphQL gateway.", no_args_is_help=True, add_c
 
 
 @cli.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="Worker processes on the port.")] = 1) -> None:
     """Run the gateway (migrating the store first)."""
+    if workers > 1:
+        from gateway.workers import serve as serve_workers
+
+        serve_workers(Settings(), host=host, port=port, workers=workers)
+        return
     import uvicorn
 
     from gateway.app import create_app
     from gateway.logging import configure_logging
+    from gateway.workers import GC_THRESHOLDS
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -31,6 +38,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     # Everything loaded so far lives as long as the process: keep it out of every later GC pass.
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)  # fewer young collections under load (docs/performance.md)
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,

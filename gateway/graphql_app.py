@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -61,6 +63,17 @@ class GraphQLApp(GraphQL[Context, None]):
         if not self.graphql_ide:
             raise HTTPException(404, "Not Found")  # GraphiQL is switched off
         return await self.render_graphql_ide(request)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """json.loads, with JSON nested too deeply for it (about 1000 levels) invalid, not a crash."""
+        try:
+            return super().decode_json(data)
+        except RecursionError as error:  # over HTTP a 400, over a WebSocket a 4400 close, as for bad JSON
+            raise json.JSONDecodeError("JSON nested too deeply", "", 0) from error
+
+    def encode_json(self, data: object) -> str | bytes:
+        """Responses as compact UTF-8 JSON, by orjson (about 10x faster than json.dumps)."""
+        return orjson.dumps(data)
 
     def parse_json(self, data: str | bytes) -> Any:
         """An HTTP request's JSON object or array; anything else is a 400 (Strawberry answers 500 to some)."""

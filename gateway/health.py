@@ -6,6 +6,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway import multiprocess_metrics
+
 
 async def healthz(_request: Request) -> Response:
     """The process is up."""
@@ -20,5 +22,5 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(_request: Request) -> Response:
-    """Prometheus exposition of every metric of this process."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus exposition of every metric of this process (of every worker, with several)."""
+    return Response(generate_latest(multiprocess_metrics.registry()), media_type=CONTENT_TYPE_LATEST)

@@ -19,7 +19,8 @@ NO_OPERATION = "none"  # refused before GraphQL ran, or the GraphiQL page
 REQUESTS = Counter("deal_desk_graphql_requests", "HTTP requests to /graphql", ["operation_type", "status"])
 LATENCY = Histogram("deal_desk_graphql_request_duration_seconds", "Time to answer a /graphql request",
                     ["operation_type"])
-IN_FLIGHT = Gauge("deal_desk_graphql_requests_in_flight", "/graphql requests being answered now")
+IN_FLIGHT = Gauge("deal_desk_graphql_requests_in_flight", "/graphql requests being answered now",
+                  multiprocess_mode="livesum")  # with workers: summed over the live ones
 ERRORS = Counter("deal_desk_graphql_errors", "Errors returned to clients, by extensions.code", ["code"])
 
 

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     behind_tls: bool = False  # sends Strict-Transport-Security
     graphiql: bool | None = None  # unset: on except in production
     introspection: bool | None = None  # unset: on except in production
+    # Performance (docs/performance.md): seconds a verified token / a reference row by id is reused; 0 = off.
+    auth_token_cache_s: Annotated[float, Field(ge=0)] = 60.0
+    reference_cache_s: Annotated[float, Field(ge=0)] = 10.0
+    store_threads: Annotated[int | None, Field(gt=0)] = None  # statements at once; unset: 8 SQLite, 40 else
     otel_enabled: bool = False  # OpenTelemetry spans; OTEL_* variables configure the export
 
     @field_validator("auth_role_map", mode="before")

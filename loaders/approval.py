@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row
 
@@ -12,6 +13,9 @@ from gateway.store import children
 from loaders.base import Loader, grouped
 from resolvers.approval import ApprovalAction, DealApproval
 from resolvers.rows import columns
+
+if TYPE_CHECKING:
+    from loaders.registry import Loaders
 
 
 class ApprovalByIdLoader(Loader[str, DealApproval | None]):
@@ -28,11 +32,26 @@ class ApprovalsByDealIdLoader(Loader[str, list[DealApproval]]):
         return [by_deal[key] for key in keys]
 
 
+class ApprovalsWithActionsByDealIdLoader(Loader[str, list[DealApproval]]):
+    """Every approval of the deals, each carrying its actions: both statements in one round trip."""
+
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealApproval]]:
+        approval_rows, action_rows = await asyncio.gather(self.db.read(children.approvals, deal_ids=keys),
+                                                          self.db.read(children.deal_actions, deal_ids=keys))
+        by_approval = grouped(action_rows, lambda row: row.approval_id)
+        actions = {key: [action_of(self.loaders, row) for row in rows] for key, rows in by_approval.items()}
+        approvals = self.loaders.approvals_from_rows(approval_rows, actions)
+        by_deal = grouped(approvals, lambda approval: approval.deal_id)
+        return [by_deal[key] for key in keys]
+
+
 class ActionsByApprovalIdLoader(Loader[str, list[ApprovalAction]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[ApprovalAction]]:
         rows = await self.db.read(children.actions, approval_ids=keys)
         by_approval = grouped(rows, lambda row: row.approval_id)
-        return [[self._action(row) for row in by_approval[key]] for key in keys]
+        return [[action_of(self.loaders, row) for row in by_approval[key]] for key in keys]
 
-    def _action(self, row: Row[Any]) -> ApprovalAction:
-        return ApprovalAction.from_row(row._mapping, self.loaders.user_from(columns(row, "user")))
+
+def action_of(loaders: Loaders, row: Row[Any]) -> ApprovalAction:
+    """An action from a row joined with its actor, priming the user loader."""
+    return ApprovalAction.from_row(row._mapping, loaders.user_from(columns(row, "user")))

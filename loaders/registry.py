@@ -10,10 +10,16 @@ from sqlalchemy import Row
 
 from auth.principal import Principal
 from gateway.pagination import Page
+from gateway.reference_cache import ReferenceCache, cache_of
 from gateway.settings import Settings
 from gateway.store import deal as deal_store
 from gateway.store.database import Database
-from loaders.approval import ActionsByApprovalIdLoader, ApprovalByIdLoader, ApprovalsByDealIdLoader
+from loaders.approval import (
+    ActionsByApprovalIdLoader,
+    ApprovalByIdLoader,
+    ApprovalsByDealIdLoader,
+    ApprovalsWithActionsByDealIdLoader,
+)
 from loaders.deal import (
     DealByIdLoader,
     DealCountByParentLoader,
@@ -24,7 +30,7 @@ from loaders.deal import (
 )
 from loaders.party import AdvertiserByIdLoader, AgencyByIdLoader, UserByIdLoader
 from loaders.scoping import ScopingRequestByDealIdLoader, ScopingRequestByIdLoader
-from resolvers.approval import DealApproval
+from resolvers.approval import ApprovalAction, DealApproval
 from resolvers.connection import page_of
 from resolvers.deal import Deal
 from resolvers.party import Advertiser, Agency
@@ -38,6 +44,12 @@ class Loaders:
     def __init__(self, db: Database, principal: Principal, settings: Settings) -> None:
         self.db, self.principal, self.settings = db, principal, settings
         self._by_args: dict[tuple[Any, ...], Any] = {}
+        self._users: dict[str, User] = {}  # built from joined rows: one object per user and request
+
+    @cached_property
+    def reference_cache(self) -> ReferenceCache | None:
+        """The app's cache of reference rows (None when switched off); the loaders decide who may use it."""
+        return cache_of(self.db.engine)
 
     @cached_property
     def user_by_id(self) -> UserByIdLoader:
@@ -70,6 +82,10 @@ class Loaders:
     @cached_property
     def approvals_by_deal_id(self) -> ApprovalsByDealIdLoader:
         return ApprovalsByDealIdLoader(self)
+
+    @cached_property
+    def approvals_with_actions_by_deal_id(self) -> ApprovalsWithActionsByDealIdLoader:
+        return ApprovalsWithActionsByDealIdLoader(self)
 
     @cached_property
     def approval_by_id(self) -> ApprovalByIdLoader:
@@ -116,14 +132,20 @@ class Loaders:
             deals.append(deal)
         return deals
 
-    def approvals_from_rows(self, rows: Sequence[Row[Any]]) -> list[DealApproval]:
-        """Approvals from rows joined with their decider, priming the user loader."""
-        return [DealApproval.from_row(row._mapping, self._decider(row)) for row in rows]
+    def approvals_from_rows(self, rows: Sequence[Row[Any]],
+                            actions: Mapping[str, list[ApprovalAction]] | None = None) -> list[DealApproval]:
+        """Approvals from rows joined with their decider (primed); with `actions`, each carrying its own."""
+        if actions is None:
+            return [DealApproval.from_row(row._mapping, self._decider(row)) for row in rows]
+        return [DealApproval.from_row(row._mapping, self._decider(row), actions.get(row.id, []))
+                for row in rows]
 
     def user_from(self, row: Mapping[str, Any]) -> User:
-        """A User from joined columns, primed into the user loader."""
-        user = User.from_row(row)
-        self.user_by_id.prime(user.id, user)
+        """A User from joined columns, primed into the user loader (built once per user and request)."""
+        user = self._users.get(row["id"])
+        if user is None:
+            user = self._users[row["id"]] = User.from_row(row)
+            self.user_by_id.prime(user.id, user)
         return user
 
     def _decider(self, row: Row[Any]) -> User | None:

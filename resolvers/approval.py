@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 
 import strawberry
 from strawberry.types import Info
@@ -43,22 +44,27 @@ class DealApproval(Node):
     due_at: dt.datetime | None
     decided_at: dt.datetime | None
     deal_id: strawberry.Private[str]
+    known_actions: strawberry.Private[list[ApprovalAction] | None] = None  # read with the deal's approvals
 
     @classmethod
-    def from_row(cls, row: RowLike, decided_by: User | None) -> DealApproval:
-        """An approval from a `deal_approvals` row and who decided it."""
+    def from_row(cls, row: RowLike, decided_by: User | None,
+                 actions: list[ApprovalAction] | None = None) -> DealApproval:
+        """An approval from a `deal_approvals` row and who decided it (and its actions, when read with it)."""
         return cls(id=strawberry.ID(row["id"]), stage=ApprovalStage(row["stage"]),
                    sequence=row["sequence"], status=ApprovalStatus(row["status"]),
                    decided_by=decided_by, due_at=row["due_at"], decided_at=row["decided_at"],
-                   deal_id=row["deal_id"])
+                   deal_id=row["deal_id"], known_actions=actions)
 
     @strawberry.field
     async def deal(self, info: Info[Context, None]) -> Deal:
         return await must_load(info.context.loaders.deal_by_id, self.deal_id)
 
-    @strawberry.field
-    async def actions(self, info: Info[Context, None]) -> list[ApprovalAction]:
-        return await info.context.loaders.actions_by_approval_id.load(self.id)
+    @strawberry.field(graphql_type=list[ApprovalAction])
+    def actions(self, info: Info[Context, None]) -> list[ApprovalAction] | Awaitable[list[ApprovalAction]]:
+        # Not async: actions read with the approval complete without an awaitable per approval.
+        if self.known_actions is not None:
+            return self.known_actions
+        return info.context.loaders.actions_by_approval_id.load(self.id)
 
 
 @strawberry.type

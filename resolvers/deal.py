@@ -19,6 +19,7 @@ from resolvers.deal_filter import DealFilter, DealOrder, criteria, ordering
 from resolvers.enums import Channel, DealStatus, DealType, IncentiveType, IncentiveUnit
 from resolvers.node import Node
 from resolvers.rows import RowLike
+from resolvers.selection import selects
 from resolvers.user import User
 
 if TYPE_CHECKING:
@@ -164,7 +165,10 @@ class Deal(Node):
 
     @strawberry.field
     async def approvals(self, info: Info[Context, None]) -> list[Approval]:
-        return await info.context.loaders.approvals_by_deal_id.load(self.id)
+        loaders = info.context.loaders
+        if selects(info, "actions"):  # read them in the same round trip as the approvals
+            return await loaders.approvals_with_actions_by_deal_id.load(self.id)
+        return await loaders.approvals_by_deal_id.load(self.id)
 
     @strawberry.field
     async def status_history(self, info: Info[Context, None]) -> list[DealStatusChange]:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext
 
 from resolvers.approval import DealApproval
 from resolvers.deal import Deal
 from resolvers.errors import ErrorPolicy, classify
+from resolvers.execution import Executor
 from resolvers.http_status import HttpStatusFromErrors
 from resolvers.limits import QueryLimits, limit_extensions
 from resolvers.mutation import Mutation
@@ -23,6 +25,7 @@ from resolvers.query import Query
 from resolvers.scoping import ScopingRequest
 from resolvers.subscription import DealEvent, Subscription
 from resolvers.user import User
+from resolvers.validation_cache import ValidationByText
 
 MAX_DEPTH = 12
 # One rule class for the process: Strawberry's QueryDepthLimiter makes a new one per instance,
@@ -45,26 +48,29 @@ class Schema(strawberry.Schema):
         classify(errors)
 
 
-def build(limits: QueryLimits | None = None, **options: Any) -> Schema:
-    """The gateway's schema, enforcing `limits` (the defaults when not given)."""
+def build(limits: QueryLimits | None = None, *, tracing: tuple[Callable[[], SchemaExtension], ...] = (),
+          **options: Any) -> Schema:
+    """The gateway's schema, enforcing `limits` (the defaults when not given), traced by `tracing`."""
     return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[User, Advertiser, Agency, Deal, DealApproval, ScopingRequest, DealEvent],
         extensions=[
+            *tracing,  # outermost: an operation's span covers the other extensions' work
             ErrorPolicy, HttpStatusFromErrors, DepthLimit, RecordOperation,
             *limit_extensions(limits or QueryLimits()),
-            ParserCache, ValidationCache,
+            ParserCache, ValidationByText,
         ],
+        execution_context_class=Executor,
         **options,
     )
 
 
 @functools.cache
-def for_limits(limits: QueryLimits) -> Schema:
-    """The schema enforcing `limits`, built once per distinct limits in a process."""
-    return build(limits)
+def for_limits(limits: QueryLimits, tracing: tuple[Callable[[], SchemaExtension], ...] = ()) -> Schema:
+    """The schema enforcing `limits`, built once per distinct limits (and tracing) in a process."""
+    return build(limits, tracing=tracing)
 
 
 schema = for_limits(QueryLimits())

@@ -60,3 +60,10 @@ def actions(connection: Connection, *, approval_ids: Sequence[str]) -> list[Row[
     a = approval_actions
     stmt = with_user(a, a.c.actor_id).where(a.c.approval_id.in_(approval_ids))
     return query.rows(connection, stmt.order_by(a.c.approval_id, a.c.created_at, a.c.id))
+
+
+def deal_actions(connection: Connection, *, deal_ids: Sequence[str]) -> list[Row[Any]]:
+    """Decisions and comments on every approval of the deals, oldest first per approval, with actors."""
+    a = approval_actions
+    stmt = with_user(a, a.c.actor_id).where(a.c.deal_id.in_(deal_ids))
+    return query.rows(connection, stmt.order_by(a.c.approval_id, a.c.created_at, a.c.id))

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
 
-from gateway import audit
+from gateway import audit, reference_cache
 from gateway.audit import Actor
 from gateway.errors import Conflict
 from gateway.store import changes, journal
@@ -62,6 +62,7 @@ class Writer:
         return self.connection.execute(select(table).where(table.c.id == row_id)).first()
 
     def _apply(self, change: Change) -> bool:
+        reference_cache.changed(self.connection, change.table.name, change.row_id)
         if self.journal is not None:
             # The row was read just now: a guard it fails would fail at the flush too.
             return change.holds() and self.journal.record(self.actor, change)

@@ -306,6 +306,7 @@ def other_reads(ids: Ids) -> dict[str, Call]:
         "children.history": lambda c: children.history(c, deal_ids=[ids.deal, ids.other_deal]),
         "children.approvals": lambda c: children.approvals(c, deal_ids=[ids.deal, ids.other_deal]),
         "children.actions": lambda c: children.actions(c, approval_ids=[ids.approval]),
+        "children.deal_actions": lambda c: children.deal_actions(c, deal_ids=[ids.deal, ids.other_deal]),
         "approval.get_by_ids": lambda c: approval.get_by_ids(c, principal=manager, ids=[ids.approval]),
         "approval.count_queue[manager]": lambda c: approval.count_queue(c, principal=manager),
         "scoping.get_by_ids": lambda c: scoping.get_by_ids(c, principal=manager, ids=[ids.scoping]),

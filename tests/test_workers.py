@@ -1,0 +1,105 @@
+"""`deal-desk serve --workers 2`: both workers serve one port and /metrics counts every worker's work."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.mmap_dict import MmapedDict
+
+from auth.dev import issue_token
+from auth.principal import Role
+from gateway.settings import Settings
+
+DEAL_DESK = Path(sys.executable).parent / "deal-desk"
+ME = {"query": "{ me { id } }"}
+REQUESTS_TOTAL = re.compile(
+    r'^deal_desk_graphql_requests_total\{operation_type="query",status="200"\} (\S+)$', re.M)
+START_TIMEOUT_S = 60.0
+MAX_REQUESTS = 200  # both workers answer long before this
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, str, list[int]]]:
+    """(base URL, metrics directory, token, worker pids) of `serve --workers 2` on a fresh store."""
+    metrics_dir, key = tmp_path / "metrics", tmp_path / "dev-key.json"
+    metrics_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEAL_DESK_")}
+    env.update(DEAL_DESK_DATABASE_URL=database_url, DEAL_DESK_DEV_KEY_FILE=str(key),
+               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), DEAL_DESK_LOG_LEVEL="WARNING")
+    port = free_port()
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen([str(DEAL_DESK), "serve", "--port", str(port), "--workers", "2"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        settings = Settings(database_url=database_url, dev_key_file=str(key), _env_file=None)  # type: ignore[call-arg]
+        token = issue_token(settings, email="desk@x.test", roles=[Role.DEAL_DESK])
+        yield url, metrics_dir, token, workers_of(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def workers_of(pid: int) -> list[int]:
+    """The worker processes uvicorn spawned (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Return once /readyz answers 200."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited"
+        try:
+            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the server did not become ready")
+
+
+def test_every_request_is_counted_whichever_worker_answered(
+    served: tuple[str, Path, str, list[int]],
+) -> None:
+    url, metrics_dir, token, workers = served
+    sent = 0
+    # A new connection each time: the kernel hands each to either worker, so go on until both answered.
+    while sent < MAX_REQUESTS and not set(workers) <= counting(metrics_dir):
+        response = httpx.post(f"{url}/graphql", json=ME, headers={"authorization": f"Bearer {token}"})
+        assert response.status_code == 200 and "errors" not in response.json()
+        sent += 1
+
+    scraped = httpx.get(f"{url}/metrics").text
+
+    assert len(workers) == 2 and set(workers) <= counting(metrics_dir)
+    assert float(REQUESTS_TOTAL.findall(scraped)[0]) == sent
+
+
+def counting(metrics_dir: Path) -> set[int]:
+    """The processes whose counters in the shared metrics directory hold an answered /graphql request."""
+    answered = set()
+    for file in metrics_dir.glob("counter_*.db"):
+        values = MmapedDict.read_all_values_from_file(str(file))
+        if any('"deal_desk_graphql_requests"' in key and value > 0 for key, value, *_ in values):
+            answered.add(int(file.name.removeprefix("counter_").removesuffix(".db")))
+    return answered
