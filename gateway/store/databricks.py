@@ -25,6 +25,7 @@ from sqlalchemy.schema import CreateSchema
 from gateway.settings import Settings
 from gateway.store import (
     delta,  # noqa: F401  (registers the Delta DDL the dialect compiles)
+    idle_ping,
     retry,
 )
 
@@ -34,9 +35,8 @@ AZURE_DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"
 REFRESH_MARGIN_S = 300.0
 RETRY_AFTER_S = 15.0
 USER_AGENT = "deal-desk-gateway"
-POOL_OPTIONS: dict[str, Any] = {
-    "pool_size": 5, "max_overflow": 5, "pool_pre_ping": True, "pool_recycle": 1800,
-}
+POOL_OPTIONS: dict[str, Any] = {"pool_size": 5, "max_overflow": 5, "pool_recycle": 1800}
+IDLE_PING_S = 60.0  # a pooled connection idle this long is pinged before use (not every one: a round trip)
 URL_OPTIONS = ("http_path", "catalog", "schema")
 
 HeaderFactory = Callable[[], dict[str, str]]
@@ -245,6 +245,7 @@ def create_engine(url: URL, settings: Settings) -> Engine:
     plain = check_url(url)
     connect_args = connect_arguments(url, settings)
     engine = sqlalchemy.create_engine(plain, connect_args=connect_args, **POOL_OPTIONS)
+    idle_ping.ping_when_idle(engine, IDLE_PING_S)
     _ADMIN[engine] = (plain, connect_args)
     return engine
 

@@ -295,16 +295,46 @@ def test_the_url_must_name_the_warehouse_and_nothing_else(url: str, problem: str
         databricks.check_url(make_url(url))
 
 
-def test_the_engine_uses_a_small_pre_pinged_pool_and_keeps_no_password() -> None:
+def test_the_engine_uses_a_small_pool_and_keeps_no_password() -> None:
     url = URL.replace("databricks://", "databricks://token:dapi-url-SECRET@")
     engine = engines.create(url, settings())
     try:
         assert engine.dialect.name == "databricks"
         assert engine.pool.size() == 5  # type: ignore[attr-defined]
-        assert engine.pool._pre_ping  # type: ignore[attr-defined]
+        assert not engine.pool._pre_ping  # type: ignore[attr-defined]  # idle ones only, below
         assert engine.url.password is None and "SECRET" not in str(engine.url)
     finally:
         engine.dispose()
+
+
+def test_connections_in_steady_use_are_not_pinged_before_each_use() -> None:
+    with fake_warehouse() as fake:
+        engine = engines.create(URL, settings(databricks_token="dapi-SECRET"))
+        for _ in range(3):
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 42")
+        engine.dispose()
+
+    assert fake.sql().count("SELECT 42") == 3 and "SELECT 1" not in fake.sql()
+    assert len(fake.connects) == 1
+
+
+def test_an_idle_connection_that_fails_its_ping_is_replaced_before_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(databricks, "IDLE_PING_S", 0.0)  # every returned connection counts as idle
+    with fake_warehouse() as fake:
+        engine = engines.create(URL, settings(databricks_token="dapi-SECRET"))
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 42")
+        fake.fail(ConnectionResetError("the warehouse restarted"), on="SELECT 1")
+        with engine.connect() as connection:
+            answered = connection.exec_driver_sql("SELECT 42").all()
+        engine.dispose()
+
+    assert answered == []  # the statement ran, on a new connection
+    assert fake.sql() == ["SELECT 42", "SELECT 1", "SELECT 42"]
+    assert len(fake.connects) == 2
 
 
 def test_what_the_connector_is_given(caplog: pytest.LogCaptureFixture) -> None:
