@@ -139,7 +139,6 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="deal-desk-cpu-") as tmp:
         work = Path(tmp) / "work.db"
         fixtures.copy_store(args.db, work)
-        fixtures.catch_up_deal_numbers(work)
         asyncio.run(measure(args, work))
 
 

@@ -27,22 +27,6 @@ def copy_store(source: Path, target: Path, *, check: bool = True) -> None:
         src.backup(dst)
 
 
-def catch_up_deal_numbers(db: Path) -> int:
-    """Move the deal-number counters past the seeded numbers; how many years were behind.
-
-    `deal-desk seed` writes DD-<year>-<n> numbers but no deal_number_counters rows, so without this
-    every createDeal of a seeded year fails (duplicate deal_number). Done on the bench's copy only.
-    """
-    seeded = ("SELECT CAST(substr(deal_number, 4, 4) AS INTEGER) AS year, "
-              "MAX(CAST(substr(deal_number, 9) AS INTEGER)) AS last FROM deals GROUP BY 1")
-    lagging = (f"SELECT s.year, s.last FROM ({seeded}) s LEFT JOIN deal_number_counters c ON c.year = s.year "
-               "WHERE c.last_value IS NULL OR c.last_value < s.last")
-    with closing(sqlite3.connect(db)) as connection, connection:
-        behind = connection.execute(lagging).fetchall()
-        connection.executemany("INSERT OR REPLACE INTO deal_number_counters VALUES (?, ?)", behind)
-    return len(behind)
-
-
 def read_only(db: Path) -> Engine:
     """A plain read-only engine on a SQLite file (for picking ids)."""
     return create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")

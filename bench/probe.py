@@ -195,7 +195,7 @@ class Instrumented:
 
     def __init__(self, app: InProcess) -> None:
         self.db = app.app.state.db
-        self.sql: list[tuple[float, float, float]] = []  # (wait, duration, thread CPU) per db.read
+        self.sql: list[tuple[float, float, float]] = []  # (wait, duration, thread CPU) per db.read/lookup
         self.executes: list[float] = []
         self.encodes: list[float] = []
         self.collections: list[float] = []
@@ -203,13 +203,14 @@ class Instrumented:
 
     def __enter__(self) -> Instrumented:
         self.db.read = self._read(self.db.read)
+        self.db.lookup = self._read(self.db.lookup)  # in place on SQLite: its SQL is event-loop CPU too
         schema.execute = self._execute(schema.execute)  # type: ignore[method-assign,assignment]
         GraphQLApp.encode_json = lambda view, data: self._encode(view, data)  # type: ignore[method-assign,assignment]
         gc.callbacks.append(self._collecting)
         return self
 
     def __exit__(self, *_exc: Any) -> None:
-        del self.db.read, schema.execute  # the instance attributes: back to the methods
+        del self.db.read, self.db.lookup, schema.execute  # the instance attributes: back to the methods
         GraphQLApp.encode_json = self.encode  # type: ignore[method-assign]
         gc.callbacks.remove(self._collecting)
 

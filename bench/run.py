@@ -75,8 +75,6 @@ async def bench(args: argparse.Namespace, tmp: Path) -> tuple[list[Result], Spli
     work, key = tmp / "work.db", tmp / "devkey.json"
     print(f"copying {args.db} to {work} ...", file=sys.stderr)
     fixtures.copy_store(args.db, work)
-    if fixtures.catch_up_deal_numbers(work):
-        print("note: the seeded store has no deal_number_counters; set them on the copy", file=sys.stderr)
     env = server.environment(work, key, args.warehouse_latency_ms)
     app = InProcess(work, key, server.tokens(env))
     try:

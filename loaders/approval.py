@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 class ApprovalByIdLoader(Loader[str, DealApproval | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[DealApproval | None]:
-        rows = await self.db.read(approval_store.get_by_ids, principal=self.loaders.principal, ids=keys)
+        rows = await self.db.lookup(approval_store.get_by_ids, principal=self.loaders.principal, ids=keys)
         found: dict[str, DealApproval] = {a.id: a for a in self.loaders.approvals_from_rows(rows)}
         return [found.get(key) for key in keys]
 
 
 class ApprovalsByDealIdLoader(Loader[str, list[DealApproval]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealApproval]]:
-        rows = await self.db.read(children.approvals, deal_ids=keys)
+        rows = await self.db.lookup(children.approvals, deal_ids=keys)
         by_deal = grouped(self.loaders.approvals_from_rows(rows), lambda approval: approval.deal_id)
         return [by_deal[key] for key in keys]
 
@@ -36,8 +36,10 @@ class ApprovalsWithActionsByDealIdLoader(Loader[str, list[DealApproval]]):
     """Every approval of the deals, each carrying its actions: both statements in one round trip."""
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealApproval]]:
-        approval_rows, action_rows = await asyncio.gather(self.db.read(children.approvals, deal_ids=keys),
-                                                          self.db.read(children.deal_actions, deal_ids=keys))
+        approval_rows, action_rows = await asyncio.gather(
+            self.db.lookup(children.approvals, deal_ids=keys),
+            self.db.lookup(children.deal_actions, deal_ids=keys),
+        )
         by_approval = grouped(action_rows, lambda row: row.approval_id)
         actions = {key: [action_of(self.loaders, row) for row in rows] for key, rows in by_approval.items()}
         approvals = self.loaders.approvals_from_rows(approval_rows, actions)
@@ -47,7 +49,7 @@ class ApprovalsWithActionsByDealIdLoader(Loader[str, list[DealApproval]]):
 
 class ActionsByApprovalIdLoader(Loader[str, list[ApprovalAction]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[ApprovalAction]]:
-        rows = await self.db.read(children.actions, approval_ids=keys)
+        rows = await self.db.lookup(children.actions, approval_ids=keys)
         by_approval = grouped(rows, lambda row: row.approval_id)
         return [[action_of(self.loaders, row) for row in by_approval[key]] for key in keys]
 

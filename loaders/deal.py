@@ -18,7 +18,7 @@ from resolvers.rows import columns
 
 class DealByIdLoader(Loader[str, Deal | None]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[Deal | None]:
-        rows = await self.db.read(deal_store.get_by_ids, principal=self.loaders.principal, ids=keys)
+        rows = await self.db.lookup(deal_store.get_by_ids, principal=self.loaders.principal, ids=keys)
         found: dict[str, Deal] = {deal.id: deal for deal in self.loaders.deals_from_rows(rows)}
         return [found.get(key) for key in keys]
 
@@ -34,7 +34,7 @@ class DealsByParentLoader(Loader[str, connection.Connection[Deal]]):
         self.keys, self.tag = deal_store.sort_keys(self.ORDER), deal_store.order_tag(self.ORDER)
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[connection.Connection[Deal]]:
-        rows = await self.db.read(deal_store.get_pages_by, principal=self.loaders.principal,
+        rows = await self.db.lookup(deal_store.get_pages_by, principal=self.loaders.principal,
                                   column=self.column, parent_ids=keys, keys=self.keys, page=self.page)
         by_parent = grouped(rows, lambda row: row._mapping[self.column])
         return [self._connection(key, by_parent[key]) for key in keys]
@@ -53,28 +53,28 @@ class DealCountByParentLoader(Loader[str, int]):
         self.column = column
 
     async def batch_load_fn(self, keys: Sequence[str]) -> list[int]:
-        counts = await self.db.read(deal_store.count_by, principal=self.loaders.principal,
+        counts = await self.db.lookup(deal_store.count_by, principal=self.loaders.principal,
                                     column=self.column, parent_ids=keys)
         return [counts.get(key, 0) for key in keys]
 
 
 class TiersByDealIdLoader(Loader[str, list[DealTier]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealTier]]:
-        rows = await self.db.read(children.tiers, deal_ids=keys)
+        rows = await self.db.lookup(children.tiers, deal_ids=keys)
         by_deal = grouped(rows, lambda row: row.deal_id)
         return [[DealTier.from_row(r._mapping) for r in by_deal[key]] for key in keys]
 
 
 class IncentivesByDealIdLoader(Loader[str, list[IncentiveValue]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[IncentiveValue]]:
-        rows = await self.db.read(children.incentives, deal_ids=keys)
+        rows = await self.db.lookup(children.incentives, deal_ids=keys)
         by_deal = grouped(rows, lambda row: row.deal_id)
         return [[IncentiveValue.from_row(r._mapping) for r in by_deal[key]] for key in keys]
 
 
 class StatusChangesByDealIdLoader(Loader[str, list[DealStatusChange]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealStatusChange]]:
-        rows = await self.db.read(children.history, deal_ids=keys)
+        rows = await self.db.lookup(children.history, deal_ids=keys)
         by_deal = grouped(rows, lambda row: row.deal_id)
         return [[self._change(row) for row in by_deal[key]] for key in keys]
 

@@ -24,7 +24,7 @@ class UserByIdLoader(Loader[str, User | None]):
                                    self._fetch)
 
     async def _fetch(self, keys: Sequence[str]) -> dict[str, User]:
-        rows = await self.db.read(user.get_by_ids, principal=self.loaders.principal, ids=keys)
+        rows = await self.db.lookup(user.get_by_ids, principal=self.loaders.principal, ids=keys)
         return {row.id: User.from_row(row._mapping) for row in rows}
 
 
@@ -43,7 +43,7 @@ class PartyByIdLoader(Loader[str, Any]):
                                    self._fetch)
 
     async def _fetch(self, keys: Sequence[str]) -> dict[str, Any]:
-        rows = await self.db.read(party.get_by_ids, principal=self.loaders.principal, table=self.table,
+        rows = await self.db.lookup(party.get_by_ids, principal=self.loaders.principal, table=self.table,
                                   ids=keys)
         return {row.id: self.make(row._mapping) for row in rows}
 

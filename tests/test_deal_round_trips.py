@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
 from tests.support.gateway import Gateway
@@ -36,6 +37,8 @@ def must_meet(engine: Engine, *tables: str) -> Iterator[list[str]]:
 
 
 async def test_approvals_and_their_actions_are_read_in_one_round_trip(gateway: Gateway) -> None:
+    if gateway.app.state.db.lookups_in_place:
+        pytest.skip("SQLite runs lookups in place: there are no round trips to overlap")
     people = cast(gateway.data)
     deal_id = approved_deal(gateway.data, **people)
     token = gateway.token("desk@x.test", "DEAL_DESK", region="NA")
