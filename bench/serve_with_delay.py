@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from gateway.cli import main
+from gateway.store import database
 
 DELAY_ENV = "DEAL_DESK_BENCH_STATEMENT_DELAY_MS"
 
@@ -27,6 +28,8 @@ def install(delay_s: float) -> None:
         time.sleep(delay_s)
 
     event.listen(Engine, "before_cursor_execute", before_cursor_execute)
+    # A remote store's lookups go to worker threads too: none may sleep on the event loop.
+    database.IN_PLACE_DIALECTS = frozenset()
 
 
 if __name__ in ("__main__", "__mp_main__") and os.environ.get(DELAY_ENV):
