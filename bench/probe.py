@@ -24,7 +24,7 @@ from gateway.graphql_app import GraphQLApp
 from gateway.settings import Settings
 from gateway.store import engine as engines
 from gateway.store.migrate import migrate
-from resolvers.schema import schema
+from gateway.workers import GC_THRESHOLDS
 
 ROUND_TRIP_DELAY_S = 0.1
 TIMED_RUNS = 3
@@ -71,6 +71,11 @@ class InProcess:
                             migrate_on_start=False, rate_limit_per_s=0)
         self.app, self.tokens = create_app(settings), tokens
         migrate(self.app.state.db.engine)  # what `deal-desk serve` does on start
+        views = (getattr(route, "app", None) for route in self.app.router.routes)
+        self.schema = next(view.schema for view in views if isinstance(view, GraphQLApp))
+        gc.collect()  # and what it does next: the startup heap out of later collections, fewer young ones
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://bench",
                                         timeout=300)
 
@@ -196,7 +201,7 @@ class Instrumented:
     """Times db.read (and its function in the worker thread), schema.execute and json.dumps while active."""
 
     def __init__(self, app: InProcess) -> None:
-        self.db = app.app.state.db
+        self.db, self.schema = app.app.state.db, app.schema
         self.sql: list[tuple[float, float, float]] = []  # (wait, duration, thread CPU) per db.read/lookup
         self.executes: list[float] = []
         self.encodes: list[float] = []
@@ -206,13 +211,13 @@ class Instrumented:
     def __enter__(self) -> Instrumented:
         self.db.read = self._read(self.db.read)
         self.db.lookup = self._read(self.db.lookup)  # in place on SQLite: its SQL is event-loop CPU too
-        schema.execute = self._execute(schema.execute)  # type: ignore[method-assign,assignment]
+        self.schema.execute = self._execute(self.schema.execute)  # type: ignore[method-assign,assignment]
         GraphQLApp.encode_json = lambda view, data: self._encode(view, data)  # type: ignore[method-assign,assignment]
         gc.callbacks.append(self._collecting)
         return self
 
     def __exit__(self, *_exc: Any) -> None:
-        del self.db.read, self.db.lookup, schema.execute  # the instance attributes: back to the methods
+        del self.db.read, self.db.lookup, self.schema.execute  # the instance attributes: back to the methods
         GraphQLApp.encode_json = self.encode  # type: ignore[method-assign]
         gc.callbacks.remove(self._collecting)
 

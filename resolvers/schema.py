@@ -73,4 +73,4 @@ def for_limits(limits: QueryLimits, tracing: tuple[Callable[[], SchemaExtension]
     return build(limits, tracing=tracing)
 
 
-schema = for_limits(QueryLimits())
+schema = for_limits(QueryLimits(), ())  # the arguments create_app passes by default: one schema built
