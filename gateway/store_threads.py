@@ -12,7 +12,7 @@ import anyio.to_thread
 
 from gateway.settings import Settings
 
-LOCAL = 8  # SQLite: a deal page's widest round trip has 6 statements; they still run together
+LOCAL = 8  # SQLite: lists, aggregates and writes (its key lookups run in place, gateway/store/database.py)
 REMOTE = 40  # anyio's default: PostgreSQL and Databricks
 
 
