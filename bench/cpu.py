@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import subprocess
 import tempfile
@@ -34,7 +33,7 @@ from bench.server import USERS
 from gateway.app import create_app
 from gateway.settings import Settings
 from gateway.store.migrate import migrate
-from gateway.workers import GC_THRESHOLDS
+from gateway.workers import settle_heap
 
 WARMUP = 20
 
@@ -109,9 +108,7 @@ async def measure(args: argparse.Namespace, work: Path) -> None:
     async with app.router.lifespan_context(app):
         for _ in range(WARMUP):
             await caller.call()
-        gc.collect()  # the heap as `deal-desk serve` leaves it
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        settle_heap()  # the heap as `deal-desk serve` leaves it
         tickets = iter(range(args.requests))
         if args.callgrind:
             counting(True)

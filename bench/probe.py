@@ -24,7 +24,7 @@ from gateway.graphql_app import GraphQLApp
 from gateway.settings import Settings
 from gateway.store import engine as engines
 from gateway.store.migrate import migrate
-from gateway.workers import GC_THRESHOLDS
+from gateway.workers import settle_heap
 
 ROUND_TRIP_DELAY_S = 0.1
 TIMED_RUNS = 3
@@ -73,9 +73,7 @@ class InProcess:
         migrate(self.app.state.db.engine)  # what `deal-desk serve` does on start
         views = (getattr(route, "app", None) for route in self.app.router.routes)
         self.schema = next(view.schema for view in views if isinstance(view, GraphQLApp))
-        gc.collect()  # and what it does next: the startup heap out of later collections, fewer young ones
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        settle_heap()  # and what it does next
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://bench",
                                         timeout=300)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -29,16 +28,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
 
     from gateway.app import create_app
     from gateway.logging import configure_logging
-    from gateway.workers import GC_THRESHOLDS
+    from gateway.workers import settle_heap
 
     settings = Settings()
     configure_logging(settings.log_level)
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
     app = create_app(settings)
-    # Everything loaded so far lives as long as the process: keep it out of every later GC pass.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)  # fewer young collections under load (docs/performance.md)
+    settle_heap()
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,

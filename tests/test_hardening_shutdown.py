@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from auth.dev import issue_token
 from auth.principal import Role
 from gateway.settings import Settings
-from tests.support.hardening import bearer, sample
+from tests.support.hardening import answers, bearer, sample, wait_for
 from tests.test_deal import DEAL_FIELDS
 
 DEAL_DESK = str(Path(sys.executable).with_name("deal-desk"))
@@ -26,23 +25,6 @@ PAGES = 4  # four 500-deal pages with every nested list: a few seconds of work
 EXPORT = DEAL_FIELDS + "query Export {\n" + "\n".join(
     f"  page{n}: deals(first: 500) {{ edges {{ node {{ ...DealFields }} }} }}" for n in range(PAGES)) + "\n}"
 TIMEOUT_S = 60.0
-
-
-def wait_for(condition: Any, what: str, process: subprocess.Popen[bytes]) -> None:
-    """Poll `condition` until it holds; fail if the server exits or time runs out."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while not condition():
-        assert process.poll() is None, f"deal-desk serve exited before {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
-def answers(url: str) -> bool:
-    """True once GET url answers 200."""
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def in_flight(base: str) -> bool:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,37 +17,30 @@ from prometheus_client.mmap_dict import MmapedDict
 from auth.dev import issue_token
 from auth.principal import Role
 from gateway.settings import Settings
+from tests.support.hardening import answers, wait_for
 
 DEAL_DESK = Path(sys.executable).parent / "deal-desk"
 ME = {"query": "{ me { id } }"}
 REQUESTS_TOTAL = re.compile(
     r'^deal_desk_graphql_requests_total\{operation_type="query",status="200"\} (\S+)$', re.M)
-START_TIMEOUT_S = 60.0
 MAX_REQUESTS = 200  # both workers answer long before this
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, str, list[int]]]:
+def served(database_url: str, tmp_path: Path, unused_tcp_port: int,
+           ) -> Iterator[tuple[str, Path, str, list[int]]]:
     """(base URL, metrics directory, token, worker pids) of `serve --workers 2` on a fresh store."""
     metrics_dir, key = tmp_path / "metrics", tmp_path / "dev-key.json"
     metrics_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEAL_DESK_")}
     env.update(DEAL_DESK_DATABASE_URL=database_url, DEAL_DESK_DEV_KEY_FILE=str(key),
                PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), DEAL_DESK_LOG_LEVEL="WARNING")
-    port = free_port()
+    command = [str(DEAL_DESK), "serve", "--port", str(unused_tcp_port), "--workers", "2"]
     with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen([str(DEAL_DESK), "serve", "--port", str(port), "--workers", "2"], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{unused_tcp_port}"
     try:
-        wait_ready(url, process)
+        wait_for(lambda: answers(f"{url}/readyz"), "readiness", process)
         settings = Settings(database_url=database_url, dev_key_file=str(key), _env_file=None)  # type: ignore[call-arg]
         token = issue_token(settings, email="desk@x.test", roles=[Role.DEAL_DESK])
         yield url, metrics_dir, token, workers_of(process.pid)
@@ -62,20 +53,6 @@ def workers_of(pid: int) -> list[int]:
     """The worker processes uvicorn spawned (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(child) for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    """Return once /readyz answers 200."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        try:
-            if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the server did not become ready")
 
 
 def test_every_request_is_counted_whichever_worker_answered(

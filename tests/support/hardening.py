@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -61,3 +63,21 @@ def nested(levels: int) -> str:
     for _ in range(levels):
         inner = f"approvals {{ deal {{ {inner} }} }}"
     return f'{{ deal(id: "01900000-0000-7000-8000-000000000000") {{ {inner} }} }}'
+
+
+def wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen[bytes],
+             timeout_s: float = 60.0) -> None:
+    """Poll `condition` until it holds; fail if the server exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert process.poll() is None, f"deal-desk serve exited before {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def answers(url: str) -> bool:
+    """True once GET url answers 200."""
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
