@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
@@ -32,14 +33,20 @@ def read_only(db: Path) -> Engine:
     return create_engine(f"sqlite:///file:{db}?mode=ro&uri=true")
 
 
-def pick_ids(engine: Engine) -> Ids:
-    """The deal with the most approval actions (a long history, with an agency) and its parties."""
+def pick_ids(engine: Engine, *, sample: int = 1000) -> Ids:
+    """The deal with the most approval actions (a long history, with an agency), its parties and a sample.
+
+    The sample is `sample` deals with an agency, drawn with a fixed seed so that runs compare.
+    """
     a, d = t.approval_actions, t.deals
     busiest = (select(a.c.deal_id).join(d, d.c.id == a.c.deal_id).where(d.c.agency_id.is_not(None))
                .group_by(a.c.deal_id).order_by(func.count().desc(), a.c.deal_id).limit(1))
     with engine.connect() as connection:
         deal = connection.execute(select(d).where(d.c.id == busiest.scalar_subquery())).one()
-    return Ids(deal=deal.id, advertiser=deal.advertiser_id, agency=deal.agency_id)
+        with_agency = connection.execute(select(d.c.id).where(d.c.agency_id.is_not(None))
+                                         .order_by(d.c.id)).scalars().all()
+    drawn = random.Random(84).sample(with_agency, min(sample, len(with_agency)))
+    return Ids(deal=deal.id, advertiser=deal.advertiser_id, agency=deal.agency_id, sample=tuple(drawn))
 
 
 class Feed:

@@ -89,6 +89,7 @@ class Ids:
     deal: str
     advertiser: str
     agency: str
+    sample: tuple[str, ...] = ()  # random deals with an agency, for the page as many users see it
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Operation:
     document: str
     user: str  # a key of bench.server.USERS
     variables: Callable[[Ids, Any], Variables]
-    needs: str | None = None  # what each request consumes: "draft" or "pending", prepared beforehand
+    needs: str | None = None  # what each request consumes: "draft", "pending" (prepared) or "deals"
     description: str = field(default="", compare=False)
 
     @property
@@ -126,6 +127,8 @@ def deal_input(ids: Ids, number: int) -> Variables:
 OPERATIONS: dict[str, Operation] = {op.name: op for op in (
     Operation("dealPage", DEAL_PAGE, "desk", lambda ids, _: {"id": ids.deal},
               description="full deal page: tiers, incentives, approvals+actions, history, parties"),
+    Operation("dealPageMix", DEAL_PAGE, "desk", lambda ids, deal: {"id": deal}, needs="deals",
+              description="the same page, each request for another of 1,000 random deals"),
     Operation("dealList50", DEAL_LIST, "desk", lambda ids, _: {"first": 50},
               description="pipeline list, 50 deals with owner, advertiser, agency, approvals"),
     Operation("dealExport500", DEAL_LIST, "desk", lambda ids, _: {"first": 500},

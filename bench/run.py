@@ -99,6 +99,7 @@ def inputs(work: Path, app: InProcess) -> tuple[Ids, dict[str, Feed]]:
         "pending": Feed(make=lambda n: new_pending(app, ids, n)),
         "counter": Feed(endless=itertools.count()),
         "none": Feed(endless=itertools.repeat(None)),
+        "deals": Feed(endless=itertools.cycle(ids.sample)),
     }
     return ids, feeds
 

@@ -12,7 +12,7 @@ from gateway.store import approval as approval_store
 from gateway.store import children
 from loaders.base import Loader, grouped
 from resolvers.approval import ApprovalAction, DealApproval
-from resolvers.rows import columns
+from resolvers.rows import Relation
 
 if TYPE_CHECKING:
     from loaders.registry import Loaders
@@ -41,7 +41,9 @@ class ApprovalsWithActionsByDealIdLoader(Loader[str, list[DealApproval]]):
             self.db.lookup(children.deal_actions, deal_ids=keys),
         )
         by_approval = grouped(action_rows, lambda row: row.approval_id)
-        actions = {key: [action_of(self.loaders, row) for row in rows] for key, rows in by_approval.items()}
+        actor = Relation(action_rows, "user")
+        actions = {key: [action_of(self.loaders, row, actor) for row in rows]
+                   for key, rows in by_approval.items()}
         approvals = self.loaders.approvals_from_rows(approval_rows, actions)
         by_deal = grouped(approvals, lambda approval: approval.deal_id)
         return [by_deal[key] for key in keys]
@@ -51,9 +53,10 @@ class ActionsByApprovalIdLoader(Loader[str, list[ApprovalAction]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[ApprovalAction]]:
         rows = await self.db.lookup(children.actions, approval_ids=keys)
         by_approval = grouped(rows, lambda row: row.approval_id)
-        return [[action_of(self.loaders, row) for row in by_approval[key]] for key in keys]
+        actor = Relation(rows, "user")
+        return [[action_of(self.loaders, row, actor) for row in by_approval[key]] for key in keys]
 
 
-def action_of(loaders: Loaders, row: Row[Any]) -> ApprovalAction:
+def action_of(loaders: Loaders, row: Row[Any], actor: Relation) -> ApprovalAction:
     """An action from a row joined with its actor, priming the user loader."""
-    return ApprovalAction.from_row(row._mapping, loaders.user_from(columns(row, "user")))
+    return ApprovalAction.from_row(row._mapping, loaders.user_from(actor(row)))

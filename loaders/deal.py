@@ -13,7 +13,7 @@ from gateway.store import deal as deal_store
 from loaders.base import Loader, grouped
 from resolvers import connection
 from resolvers.deal import Deal, DealStatusChange, DealTier, IncentiveValue
-from resolvers.rows import columns
+from resolvers.rows import Relation
 
 
 class DealByIdLoader(Loader[str, Deal | None]):
@@ -76,8 +76,9 @@ class StatusChangesByDealIdLoader(Loader[str, list[DealStatusChange]]):
     async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealStatusChange]]:
         rows = await self.db.lookup(children.history, deal_ids=keys)
         by_deal = grouped(rows, lambda row: row.deal_id)
-        return [[self._change(row) for row in by_deal[key]] for key in keys]
+        changed_by = Relation(rows, "user")
+        return [[self._change(row, changed_by) for row in by_deal[key]] for key in keys]
 
-    def _change(self, row: Row[Any]) -> DealStatusChange:
-        return DealStatusChange.from_row(row._mapping, self.loaders.user_from(columns(row, "user")))
+    def _change(self, row: Row[Any], changed_by: Relation) -> DealStatusChange:
+        return DealStatusChange.from_row(row._mapping, self.loaders.user_from(changed_by(row)))
 

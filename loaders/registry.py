@@ -34,7 +34,7 @@ from resolvers.approval import ApprovalAction, DealApproval
 from resolvers.connection import page_of
 from resolvers.deal import Deal
 from resolvers.party import Advertiser, Agency
-from resolvers.rows import columns
+from resolvers.rows import Relation
 from resolvers.user import User
 
 
@@ -122,22 +122,24 @@ class Loaders:
     def deals_from_rows(self, rows: Sequence[Row[Any]]) -> list[Deal]:
         """Deals from rows joined with owner, advertiser and agency, priming those loaders."""
         deals = []
+        owner, advertiser, agency = (Relation(rows, name) for name in ("owner", "advertiser", "agency"))
         for row in rows:
             deal = Deal.from_row(row._mapping)
             self.deal_by_id.prime(deal.id, deal)
-            self.user_from(columns(row, "owner"))
-            self.advertiser_by_id.prime(deal.advertiser_id, Advertiser.from_row(columns(row, "advertiser")))
+            self.user_from(owner(row))
+            self.advertiser_by_id.prime(deal.advertiser_id, Advertiser.from_row(advertiser(row)))
             if deal.agency_id is not None:
-                self.agency_by_id.prime(deal.agency_id, Agency.from_row(columns(row, "agency")))
+                self.agency_by_id.prime(deal.agency_id, Agency.from_row(agency(row)))
             deals.append(deal)
         return deals
 
     def approvals_from_rows(self, rows: Sequence[Row[Any]],
                             actions: Mapping[str, list[ApprovalAction]] | None = None) -> list[DealApproval]:
         """Approvals from rows joined with their decider (primed); with `actions`, each carrying its own."""
+        decided_by = Relation(rows, "user")
         if actions is None:
-            return [DealApproval.from_row(row._mapping, self._decider(row)) for row in rows]
-        return [DealApproval.from_row(row._mapping, self._decider(row), actions.get(row.id, []))
+            return [DealApproval.from_row(row._mapping, self._decider(decided_by(row))) for row in rows]
+        return [DealApproval.from_row(row._mapping, self._decider(decided_by(row)), actions.get(row.id, []))
                 for row in rows]
 
     def user_from(self, row: Mapping[str, Any]) -> User:
@@ -148,8 +150,7 @@ class Loaders:
             self.user_by_id.prime(user.id, user)
         return user
 
-    def _decider(self, row: Row[Any]) -> User | None:
-        decider = columns(row, "user")
+    def _decider(self, decider: Mapping[str, Any]) -> User | None:
         return self.user_from(decider) if decider.get("id") is not None else None
 
     def _page(self, first: int | None, after: str | None) -> Page:

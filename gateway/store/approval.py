@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select
@@ -28,7 +29,12 @@ def _visible(principal: Principal) -> Select[Any]:
 
 def get_by_ids(connection: Connection, *, principal: Principal, ids: Sequence[str]) -> list[Row[Any]]:
     """The approvals among `ids` whose deal the caller may see."""
-    return query.rows(connection, _visible(principal).where(deal_approvals.c.id.in_(ids)))
+    return query.rows(connection, _by_ids(principal), keys=ids)
+
+
+@lru_cache(maxsize=query.CALLERS)
+def _by_ids(principal: Principal) -> Select[Any]:
+    return _visible(principal).where(deal_approvals.c.id.in_(query.keys()))
 
 
 def queue(principal: Principal) -> Select[Any]:

@@ -2,6 +2,7 @@
 
 Callers pass ids of deals (or approvals) already read through the row rules, so these
 reads need no rule of their own. Rows that name a user carry it joined, labelled `user__<col>`.
+Each lookup is one statement built at import, its ids bound at execution (`query.keys`).
 """
 
 from __future__ import annotations
@@ -29,41 +30,46 @@ def with_user(table: Table, user_column: Column[Any], *, outer: bool = False) ->
     return select(table, *labelled).select_from(joined)
 
 
+_a, _h, _x = deal_approvals, deal_status_history, approval_actions
+TIERS = (select(deal_tiers).where(deal_tiers.c.deal_id.in_(query.keys()))
+         .order_by(deal_tiers.c.deal_id, deal_tiers.c.tier_number))
+INCENTIVES = (select(incentive_values).where(incentive_values.c.deal_id.in_(query.keys()))
+              .order_by(incentive_values.c.deal_id, incentive_values.c.position))
+HISTORY = (with_user(_h, _h.c.changed_by).where(_h.c.deal_id.in_(query.keys()))
+           .order_by(_h.c.deal_id, _h.c.changed_at, _h.c.id))
+APPROVALS = (with_user(_a, _a.c.decided_by, outer=True).where(_a.c.deal_id.in_(query.keys()))
+             .order_by(_a.c.deal_id, _a.c.round, _a.c.sequence))
+ACTIONS = (with_user(_x, _x.c.actor_id).where(_x.c.approval_id.in_(query.keys()))
+           .order_by(_x.c.approval_id, _x.c.created_at, _x.c.id))
+DEAL_ACTIONS = (with_user(_x, _x.c.actor_id).where(_x.c.deal_id.in_(query.keys()))
+                .order_by(_x.c.approval_id, _x.c.created_at, _x.c.id))
+
+
 def tiers(connection: Connection, *, deal_ids: Sequence[str]) -> list[Row[Any]]:
     """Tiers of the deals, in tier order."""
-    stmt = select(deal_tiers).where(deal_tiers.c.deal_id.in_(deal_ids))
-    return query.rows(connection, stmt.order_by(deal_tiers.c.deal_id, deal_tiers.c.tier_number))
+    return query.rows(connection, TIERS, keys=deal_ids)
 
 
 def incentives(connection: Connection, *, deal_ids: Sequence[str]) -> list[Row[Any]]:
     """Incentives of the deals, in the order they were given."""
-    stmt = select(incentive_values).where(incentive_values.c.deal_id.in_(deal_ids))
-    return query.rows(connection, stmt.order_by(incentive_values.c.deal_id, incentive_values.c.position))
+    return query.rows(connection, INCENTIVES, keys=deal_ids)
 
 
 def history(connection: Connection, *, deal_ids: Sequence[str]) -> list[Row[Any]]:
     """Status changes of the deals, oldest first, with who made them."""
-    h = deal_status_history
-    stmt = with_user(h, h.c.changed_by).where(h.c.deal_id.in_(deal_ids))
-    return query.rows(connection, stmt.order_by(h.c.deal_id, h.c.changed_at, h.c.id))
+    return query.rows(connection, HISTORY, keys=deal_ids)
 
 
 def approvals(connection: Connection, *, deal_ids: Sequence[str]) -> list[Row[Any]]:
     """Every approval row of the deals, every round, in order, with who decided."""
-    a = deal_approvals
-    stmt = with_user(a, a.c.decided_by, outer=True).where(a.c.deal_id.in_(deal_ids))
-    return query.rows(connection, stmt.order_by(a.c.deal_id, a.c.round, a.c.sequence))
+    return query.rows(connection, APPROVALS, keys=deal_ids)
 
 
 def actions(connection: Connection, *, approval_ids: Sequence[str]) -> list[Row[Any]]:
     """Decisions and comments on the approvals, oldest first, with their actors."""
-    a = approval_actions
-    stmt = with_user(a, a.c.actor_id).where(a.c.approval_id.in_(approval_ids))
-    return query.rows(connection, stmt.order_by(a.c.approval_id, a.c.created_at, a.c.id))
+    return query.rows(connection, ACTIONS, keys=approval_ids)
 
 
 def deal_actions(connection: Connection, *, deal_ids: Sequence[str]) -> list[Row[Any]]:
     """Decisions and comments on every approval of the deals, oldest first per approval, with actors."""
-    a = approval_actions
-    stmt = with_user(a, a.c.actor_id).where(a.c.deal_id.in_(deal_ids))
-    return query.rows(connection, stmt.order_by(a.c.approval_id, a.c.created_at, a.c.id))
+    return query.rows(connection, DEAL_ACTIONS, keys=deal_ids)

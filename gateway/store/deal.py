@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, Table, func, or_, select
@@ -119,7 +120,12 @@ def get_by_ids(
     connection: Connection, *, principal: Principal, ids: Sequence[str]
 ) -> list[Row[Any]]:
     """The visible deals among `ids`."""
-    return query.rows(connection, visible(principal).where(deals.c.id.in_(ids)))
+    return query.rows(connection, _by_ids(principal), keys=ids)
+
+
+@lru_cache(maxsize=query.CALLERS)
+def _by_ids(principal: Principal) -> Select[Any]:
+    return visible(principal).where(deals.c.id.in_(query.keys()))
 
 
 def get_page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, func, select
@@ -20,7 +21,12 @@ def get_by_ids(
     connection: Connection, *, principal: Principal, table: Table, ids: Sequence[str]
 ) -> list[Row[Any]]:
     """Rows of `table` with the given ids."""
-    return query.rows(connection, searched(principal, table, None).where(table.c.id.in_(ids)))
+    return query.rows(connection, _by_ids(principal, table), keys=ids)
+
+
+@lru_cache(maxsize=query.CALLERS)
+def _by_ids(principal: Principal, table: Table) -> Select[Any]:
+    return searched(principal, table, None).where(table.c.id.in_(query.keys()))
 
 
 def sort_keys(table: Table) -> list[SortKey]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, select
 
 from gateway.pagination import Page, SortKey, after_condition
 
 LIKE_ESCAPE = "\\"
+# Lookup statements under row rules are built once per caller and kept for this many recent callers
+# (about 20 KiB each): the rules bind the caller's id and region as values.
+CALLERS = 256
 
 
 def paged(stmt: Select[Any], keys: Sequence[SortKey], page: Page) -> Select[Any]:
@@ -24,9 +27,18 @@ def count(connection: Connection, stmt: Select[Any]) -> int:
     return connection.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
 
 
-def rows(connection: Connection, stmt: Select[Any]) -> list[Row[Any]]:
-    """Every row of `stmt`."""
-    return list(connection.execute(stmt).all())
+def rows(connection: Connection, stmt: Select[Any], **parameters: Any) -> list[Row[Any]]:
+    """Every row of `stmt`, with values for its named parameters."""
+    return list(connection.execute(stmt, parameters).all())
+
+
+def keys() -> BindParameter[Any]:
+    """The `keys` parameter of a lookup built once: `column.in_(keys())`, then `rows(..., keys=ids)`.
+
+    A statement built once is neither rebuilt nor keyed for the compiled cache again on each request: that
+    was about a sixth of a deal page's CPU on SQLite (docs/performance.md).
+    """
+    return bindparam("keys", expanding=True)
 
 
 def contains_pattern(text: str) -> str:

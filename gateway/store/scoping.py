@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, Select, select
@@ -27,14 +28,19 @@ def visible(principal: Principal, statuses: Sequence[str] = ()) -> Select[Any]:
 
 def get_by_ids(connection: Connection, *, principal: Principal, ids: Sequence[str]) -> list[Row[Any]]:
     """The visible requests among `ids`."""
-    return query.rows(connection, visible(principal).where(requests.c.id.in_(ids)))
+    return query.rows(connection, _by(principal, "id"), keys=ids)
 
 
 def get_by_deal_ids(
     connection: Connection, *, principal: Principal, deal_ids: Sequence[str]
 ) -> list[Row[Any]]:
     """The visible requests converted into the given deals."""
-    return query.rows(connection, visible(principal).where(requests.c.converted_deal_id.in_(deal_ids)))
+    return query.rows(connection, _by(principal, "converted_deal_id"), keys=deal_ids)
+
+
+@lru_cache(maxsize=query.CALLERS)
+def _by(principal: Principal, column: str) -> Select[Any]:
+    return visible(principal).where(requests.c[column].in_(query.keys()))
 
 
 def get_page(

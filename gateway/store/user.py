@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, Select, select
 
 from auth.principal import Principal
 from auth.rows import visible_users
 from gateway.audit import Actor
 from gateway.ids import new_id
+from gateway.store import query
 from gateway.store.tables import users
 from gateway.store.writer import Writer
 
 
 def get_by_ids(connection: Connection, *, principal: Principal, ids: Sequence[str]) -> list[Row[Any]]:
     """Users with the given ids that the caller may see."""
-    stmt = select(users).where(users.c.id.in_(ids), visible_users(principal))
-    return list(connection.execute(stmt).all())
+    return query.rows(connection, _by_ids(principal), keys=ids)
+
+
+@lru_cache(maxsize=query.CALLERS)
+def _by_ids(principal: Principal) -> Select[Any]:
+    return select(users).where(users.c.id.in_(query.keys()), visible_users(principal))
 
 
 def get_by_sub(connection: Connection, *, sub: str) -> Row[Any] | None:

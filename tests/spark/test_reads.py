@@ -85,7 +85,7 @@ def test_read_answers_as_on_sqlite(
     assert len(sent) == len(recorded)
     with seeded.connect() as sqlite:
         for item, (sql, params) in zip(recorded, sent, strict=True):
-            sqlite_rows = [tuple(row) for row in sqlite.execute(item.statement)]
+            sqlite_rows = [tuple(row) for row in sqlite.execute(item.statement, item.parameters)]
             spark_rows = [tuple(row) for row in spark.sql(sql, args=dict(params or {})).collect()]
             assert_same_rows(sqlite_rows, spark_rows)
 
@@ -96,6 +96,6 @@ def test_the_comparison_is_not_vacuous(seeded: Engine, real_ids: Ids) -> None:
     with seeded.connect() as sqlite:
         for name, call in reads(real_ids).items():
             recorded = capture(call, sqlite.dialect)
-            if all(not sqlite.execute(item.statement).first() for item in recorded):
+            if all(not sqlite.execute(item.statement, item.parameters).first() for item in recorded):
                 empty.add(name)
     assert empty == EXPECTED_EMPTY
