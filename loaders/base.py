@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from aiodataloader import DataLoader
 
@@ -25,7 +26,9 @@ class Loader(DataLoader[K, V], Generic[K, V]):
     """A DataLoader bound to one request's store, caller and sibling loaders."""
 
     def __init__(self, loaders: Loaders) -> None:
-        self.loaders = loaders
+        # The registry holds its loaders; a strong reference back would make each request's loaders, and
+        # every row they cached, a reference cycle: freed by the collector's slow passes, not at once.
+        self.loaders = cast("Loaders", weakref.proxy(loaders))
         super().__init__(max_batch_size=MAX_BATCH.get(loaders.db.dialect, DEFAULT_MAX_BATCH))
 
     @property

@@ -26,19 +26,21 @@ class ErrorPolicy(MaskErrors):
     """Masks unexpected errors: no stack trace, SQL or secret reaches the client."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=self._should_mask, error_message="Internal server error.")
-
-    def _should_mask(self, error: GraphQLError) -> bool:
-        # classify() has already run and given unexpected errors the INTERNAL code; those are masked.
-        if is_expected(error) or (error.extensions or {}).get("code") not in (None, INTERNAL):
-            return False
-        log.error("unexpected error at %s: %s", _path(error), type(error.original_error).__name__)
-        return True
+        # A plain function: a bound method kept on the instance would make it a reference cycle.
+        super().__init__(should_mask_error=should_mask, error_message="Internal server error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
         masked.extensions = {"code": INTERNAL}
         return masked
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """True for unexpected errors (classify() gave them the INTERNAL code), logged once here."""
+    if is_expected(error) or (error.extensions or {}).get("code") not in (None, INTERNAL):
+        return False
+    log.error("unexpected error at %s: %s", _path(error), type(error.original_error).__name__)
+    return True
 
 
 def classify(errors: list[GraphQLError]) -> None:
@@ -49,6 +51,21 @@ def classify(errors: list[GraphQLError]) -> None:
         error.extensions = extensions
         log.info("graphql error %s at %s", extensions["code"], _path(error) or "-")
         count_error(extensions["code"])
+        drop_tracebacks(error)
+
+
+def drop_tracebacks(error: BaseException | None) -> None:
+    """Forget the error's stack (and its causes'): never shown or logged, and a cycle through every frame."""
+    # A frame in a traceback holds the error it raised: the error, its traceback and each frame's locals
+    # (the request's loaders and rows) would wait for the collector instead of being freed with the request.
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [getattr(current, "original_error", None), current.__cause__, current.__context__]
 
 
 def _path(error: GraphQLError) -> str:

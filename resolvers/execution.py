@@ -9,20 +9,21 @@ value is null or fails to coerce, takes graphql-core's own path, so results and 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakMethod
 
 from graphql import (
     GraphQLLeafType,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     is_leaf_type,
     is_non_null_type,
 )
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.execution.middleware import MiddlewareManager
-from graphql.pyutils import Path
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -48,6 +49,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         self.direct = not wraps_resolvers(self.middleware_manager)
         self.plans = _PLANS.setdefault(self.schema, {})
+        self.async_helpers = weak_helpers(self)
+
 
     def execute_fields(self, parent_type: GraphQLObjectType, source: Any, path: Path | None,
                        grouped_field_set: GroupedFieldSet, position_context: Any) -> Any:
@@ -85,6 +88,25 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         if key not in self.plans:
             self.plans[key] = plan(self.schema, parent_type, name)
         return self.plans[key]
+
+
+def weak_helpers(executor: Executor) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolver helpers without a reference back to the executor.
+
+    Its own are the executor's bound methods, kept on the executor: a reference cycle that holds the
+    request's context, loaders and rows until a full collection, about 500 objects per deal page.
+    """
+    track = WeakMethod(executor.track_async_work)
+
+    def track_async_work(values: Sequence[Any]) -> None:
+        method = track()
+        if method is not None:  # always, while the executor runs
+            method(values)
+
+    def gather_async_work(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return gather_with_cancel(*values)
+
+    return GraphQLResolveInfoHelpers(gather=gather_async_work, track=track_async_work)
 
 
 async def _in_order(names: GroupedFieldSet, done: dict[str, Any], others: Awaitable[dict[str, Any]],
