@@ -1,23 +1,22 @@
-"""The HTTP load generator: an asyncio pool of httpx clients, bounded in requests and in time."""
+"""The HTTP load generator: asyncio loops of aiohttp clients, bounded in requests and in time.
+
+aiohttp, not httpx: the load generator shares the gateway's two cores, and per deal page httpx took about
+2 ms of CPU here, aiohttp about 0.4 ms (docs/performance.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
+import orjson
 
 from bench.operations import Operation, Variables
-
-# httpcore tries `import sniffio` for every lock it makes. Without sniffio installed, each attempt searches
-# sys.path again: about 2 ms of the load generator's CPU per request. A None entry fails the import at once.
-sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -60,50 +59,48 @@ class Load:
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
 
 
-def client(url: str, connections: int) -> httpx.AsyncClient:
-    """A keep-alive client pool for `connections` concurrent requests."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a log line per request costs the load generator
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(base_url=url, limits=limits, timeout=httpx.Timeout(300.0))
+def client(url: str) -> aiohttp.ClientSession:
+    """A client with one keep-alive connection, as one user's browser or app would hold."""
+    return aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(limit=1),
+                                 timeout=aiohttp.ClientTimeout(total=300))
 
 
-async def send(http: httpx.AsyncClient, op: Operation, variables: Variables, token: str) -> Sample:
+async def send(http: aiohttp.ClientSession, op: Operation, variables: Variables, token: str) -> Sample:
     """One POST /graphql, timed until the whole body has arrived."""
+    body = orjson.dumps({"query": op.document, "variables": variables})
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
     start = time.perf_counter()
     try:
-        response = await http.post("/graphql", json={"query": op.document, "variables": variables},
-                                   headers={"authorization": f"Bearer {token}"})
-    except httpx.HTTPError:
+        async with http.post("/graphql", data=body, headers=headers) as response:
+            content = await response.read()
+    except (aiohttp.ClientError, TimeoutError):
         return Sample(time.perf_counter() - start, False)
-    ok = response.status_code == 200 and b'"errors":' not in response.content
+    ok = response.status == 200 and b'"errors":' not in content
     return Sample(time.perf_counter() - start, ok)
 
 
-async def sequential(http: httpx.AsyncClient, op: Operation, variables: Callable[[], Variables], token: str,
-                     count: int) -> list[Sample]:
+async def sequential(http: aiohttp.ClientSession, op: Operation, variables: Callable[[], Variables],
+                     token: str, count: int) -> list[Sample]:
     """`count` requests one after the other."""
     return [await send(http, op, variables(), token) for _ in range(count)]
 
 
-async def concurrent(http: httpx.AsyncClient, op: Operation, variables: Callable[[], Variables], token: str,
+async def concurrent(url: str, op: Operation, variables: Callable[[], Variables], token: str,
                      *, clients: int, requests: int, max_seconds: float) -> Load:
     """`requests` requests from `clients` concurrent loops; a loop starts no request after `max_seconds`.
 
-    Each loop is a client of its own with one keep-alive connection, as separate clients would be. (One
-    shared pool of 100 connections scans them all, with a socket check each, for every request: 5-10 ms
-    of this process's CPU per request, taken from the gateway on the same cores.)
+    Each loop is a client of its own with one keep-alive connection, as separate clients would be.
     """
     tickets, samples = itertools.count(), []
-    own_clients = [client(str(http.base_url), 1) for _ in range(clients)]
     start = time.perf_counter()
     deadline = start + max_seconds
 
-    async def loop(own: httpx.AsyncClient) -> None:
-        async with own:
+    async def loop() -> None:
+        async with client(url) as own:
             while next(tickets) < requests and time.perf_counter() < deadline:
                 samples.append(await send(own, op, variables(), token))
 
-    await asyncio.gather(*(loop(own) for own in own_clients))
+    await asyncio.gather(*(loop() for _ in range(clients)))
     return Load(clients, samples, time.perf_counter() - start)
 
 

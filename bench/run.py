@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 from bench import fixtures, load, probe, server
 from bench.fixtures import Feed
@@ -154,15 +154,15 @@ async def served(args: argparse.Namespace, env: dict[str, str], tmp: Path, token
     gc.freeze()
     gateway = server.start(env, tmp / "gateway.log", args.workers)
     try:
-        async with load.client(gateway.url, max(args.clients)) as http:
+        async with load.client(gateway.url) as http:
             return [await measure(args, gateway, http, op, tokens[op.user], ids, feeds, probes[op.name])
                     for op in args.ops]
     finally:
         gateway.stop()
 
 
-async def measure(args: argparse.Namespace, gateway: server.Gateway, http: httpx.AsyncClient, op: Operation,
-                  token: str, ids: Ids, feeds: dict[str, Feed], found: Probe) -> Result:
+async def measure(args: argparse.Namespace, gateway: server.Gateway, http: aiohttp.ClientSession,
+                  op: Operation, token: str, ids: Ids, feeds: dict[str, Feed], found: Probe) -> Result:
     """Statements and sequential latency, then one load phase per client count."""
     feed, variables = feed_of(op, feeds), variables_of(op, ids, feeds)
     await feed.ensure(WARMUP + 1 + args.sequential)
@@ -179,8 +179,8 @@ async def measure(args: argparse.Namespace, gateway: server.Gateway, http: httpx
         print(f"  {op.name}: {args.requests} requests, {clients} clients", file=sys.stderr)
         gateway.reset_peak_memory()
         server_cpu, client_cpu = gateway.cpu_seconds(), time.process_time()
-        outcome = await load.concurrent(http, op, variables, token, clients=clients, requests=args.requests,
-                                        max_seconds=args.max_seconds)
+        outcome = await load.concurrent(gateway.url, op, variables, token, clients=clients,
+                                        requests=args.requests, max_seconds=args.max_seconds)
         outcome = dataclasses.replace(outcome, server_cpu_s=gateway.cpu_seconds() - server_cpu,
                                       client_cpu_s=time.process_time() - client_cpu)
         result.loads.append((outcome, gateway.memory_mb()))

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tests.support.gateway import Gateway
-from tests.test_deal import DEAL_PAGE, approved_deal, cast
+from tests.support.workflow import CREATE, Workflow, pending
+from tests.test_deal import DEAL_PAGE, LIST_PAGE, approved_deal, cast
 
 OURS = ("gateway.", "resolvers.", "loaders.", "auth.", "strawberry.", "graphql.")
 
@@ -45,4 +46,22 @@ async def test_a_deal_page_leaves_no_reference_cycles_of_ours(gateway: Gateway) 
 
     assert answer.json()["data"]["deal"]["approvals"] and "errors" not in answer.json()
     assert partial.json()["errors"]
+    assert [name for name in garbage if name.startswith(OURS)] == []
+
+
+async def test_lists_writes_and_refused_input_leave_no_reference_cycles_of_ours(gateway: Gateway) -> None:
+    flow = await Workflow(gateway).meet()
+
+    async def steps() -> tuple[int, str, str]:
+        listed = await gateway.data_of(LIST_PAGE, {"first": 10}, token=flow.tokens["desk"])
+        deal = await flow.submit(await flow.create())
+        decided = await flow.decide(pending(deal)["id"], "APPROVE", who="manager")
+        refused = await flow.fail(CREATE, {"input": flow.deal_input(totalValue="-1")}, who="seller")
+        return listed["deals"]["totalCount"], decided["status"], refused[0]
+
+    await steps()  # first use of each document: graphql-core validates it once (its own cycles), then cached
+    with cyclic_garbage() as garbage:
+        listed, decided, refused = await steps()
+
+    assert (listed, decided, refused) == (1, "PENDING_APPROVAL", "BAD_USER_INPUT")
     assert [name for name in garbage if name.startswith(OURS)] == []
