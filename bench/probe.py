@@ -190,7 +190,7 @@ class Split:
     read_wait_ms: float  # db.read calls waiting for their worker thread (loop busy, pool), summed
     execute_ms: float  # wall time of schema.execute
     loop_cpu_ms: float  # CPU time of the event-loop thread: GraphQL, HTTP, auth, JSON
-    encode_ms: float  # json.dumps of the result
+    encode_ms: float  # GraphQLApp.encode_json of the result (orjson)
     gc_ms: float  # garbage collection, in whichever thread it ran (included in that thread's time)
     response_bytes: int
 
@@ -201,7 +201,7 @@ class Split:
 
 
 class Instrumented:
-    """Times db.read (and its function in the worker thread), schema.execute and json.dumps while active."""
+    """Times db.read (and its function in the worker thread), schema.execute and encode_json while active."""
 
     def __init__(self, app: InProcess) -> None:
         self.db, self.schema = app.app.state.db, app.schema

@@ -72,7 +72,7 @@ def split_table(split: Split) -> Table:
         "  db.read waiting for its thread to start": split.read_wait_ms,
         "  schema.execute, wall": split.execute_ms,
         "  event-loop CPU: GraphQL execution (+ HTTP, auth)": split.graphql_cpu_ms,
-        "  event-loop CPU: JSON encoding (json.dumps)": split.encode_ms,
+        "  event-loop CPU: JSON encoding (orjson)": split.encode_ms,
         "  garbage collection (inside the lines above)": split.gc_ms,
     }
     for name, value in parts.items():
