@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -85,22 +86,33 @@ async def sequential(http: aiohttp.ClientSession, op: Operation, variables: Call
     return [await send(http, op, variables(), token) for _ in range(count)]
 
 
-async def concurrent(url: str, op: Operation, variables: Callable[[], Variables], token: str,
-                     *, clients: int, requests: int, max_seconds: float) -> Load:
+async def concurrent(url: str, op: Operation, variables: Callable[[], Variables], token: str, *,
+                     clients: int, requests: int, max_seconds: float, ramp_s: float = 0.0) -> Load:
     """`requests` requests from `clients` concurrent loops; a loop starts no request after `max_seconds`.
 
-    Each loop is a client of its own with one keep-alive connection, as separate clients would be.
+    Each loop is a client of its own with one keep-alive connection, as separate clients would be. The
+    clients connect one after another over `ramp_s` seconds (GET /healthz, untimed), and the timed requests
+    start once all are connected: 100 connections opened in the same millisecond are mostly accepted by
+    whichever worker wakes first (75 of 100 on one of two workers, seen here), users arriving over a
+    second or two spread evenly over the workers (docs/performance.md).
     """
-    tickets, samples = itertools.count(), []
-    start = time.perf_counter()
-    deadline = start + max_seconds
+    tickets, samples, connected = itertools.count(), list[Sample](), asyncio.Barrier(clients + 1)
+    deadline = [math.inf]  # set when the barrier opens
 
-    async def loop() -> None:
+    async def loop(index: int) -> None:
+        await asyncio.sleep(ramp_s * index / clients)
         async with client(url) as own:
-            while next(tickets) < requests and time.perf_counter() < deadline:
+            async with own.get("/healthz") as response:
+                await response.read()
+            await connected.wait()
+            while next(tickets) < requests and time.perf_counter() < deadline[0]:
                 samples.append(await send(own, op, variables(), token))
 
-    await asyncio.gather(*(loop() for _ in range(clients)))
+    loops = asyncio.gather(*(loop(index) for index in range(clients)))
+    await connected.wait()
+    start = time.perf_counter()
+    deadline[0] = start + max_seconds
+    await loops
     return Load(clients, samples, time.perf_counter() - start)
 
 

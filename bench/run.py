@@ -42,6 +42,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", default="10", help="concurrent clients; 1,10,100 runs 3 phases")
     parser.add_argument("--requests", type=int, default=200, help="requests per load phase")
     parser.add_argument("--max-seconds", type=float, default=60, help="time limit of one load phase")
+    parser.add_argument("--ramp-seconds", type=float, default=2.0,
+                        help="clients connect one after another over this long before a load phase")
     parser.add_argument("--sequential", type=int, default=10, help="sequential requests for 'seq p50 ms'")
     parser.add_argument("--warehouse-latency-ms", type=float, default=0,
                         help="the served gateway sleeps this long before every SQL statement")
@@ -180,7 +182,8 @@ async def measure(args: argparse.Namespace, gateway: server.Gateway, http: aioht
         gateway.reset_peak_memory()
         server_cpu, client_cpu = gateway.cpu_seconds(), time.process_time()
         outcome = await load.concurrent(gateway.url, op, variables, token, clients=clients,
-                                        requests=args.requests, max_seconds=args.max_seconds)
+                                        requests=args.requests, max_seconds=args.max_seconds,
+                                        ramp_s=args.ramp_seconds)
         outcome = dataclasses.replace(outcome, server_cpu_s=gateway.cpu_seconds() - server_cpu,
                                       client_cpu_s=time.process_time() - client_cpu)
         result.loads.append((outcome, gateway.memory_mb()))
