@@ -137,9 +137,8 @@ class Loaders:
                             actions: Mapping[str, list[ApprovalAction]] | None = None) -> list[DealApproval]:
         """Approvals from rows joined with their decider (primed); with `actions`, each carrying its own."""
         decided_by = Relation(rows, "user")
-        if actions is None:
-            return [DealApproval.from_row(row._mapping, self._decider(decided_by(row))) for row in rows]
-        return [DealApproval.from_row(row._mapping, self._decider(decided_by(row)), actions.get(row.id, []))
+        return [DealApproval.from_row(row._mapping, self._decider(decided_by(row)),
+                                      None if actions is None else actions.get(row.id, []))
                 for row in rows]
 
     def user_from(self, row: Mapping[str, Any]) -> User:

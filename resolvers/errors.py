@@ -51,7 +51,6 @@ def classify(errors: list[GraphQLError]) -> None:
         error.extensions = extensions
         log.info("graphql error %s at %s", extensions["code"], _path(error) or "-")
         count_error(extensions["code"])
-        drop_tracebacks(error)
 
 
 def drop_tracebacks(error: BaseException | None) -> None:

@@ -51,7 +51,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         self.plans = _PLANS.setdefault(self.schema, {})
         self.async_helpers = weak_helpers(self)
 
-
     def execute_fields(self, parent_type: GraphQLObjectType, source: Any, path: Path | None,
                        grouped_field_set: GroupedFieldSet, position_context: Any) -> Any:
         if not self.direct:

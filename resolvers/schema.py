@@ -14,7 +14,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers.approval import DealApproval
 from resolvers.deal import Deal
-from resolvers.errors import ErrorPolicy, classify
+from resolvers.errors import ErrorPolicy, classify, drop_tracebacks
 from resolvers.execution import Executor
 from resolvers.http_status import HttpStatusFromErrors
 from resolvers.limits import QueryLimits, limit_extensions
@@ -41,11 +41,13 @@ class DepthLimit(AddValidationRules):
 
 
 class Schema(strawberry.Schema):
-    """Strawberry's schema, logging errors as one safe line each instead of stack traces."""
+    """Strawberry's schema, logging errors as one safe line each instead of stack traces (then dropped)."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None,
                        ) -> None:
         classify(errors)
+        for error in errors:
+            drop_tracebacks(error)
 
 
 def build(limits: QueryLimits | None = None, *, tracing: tuple[Callable[[], SchemaExtension], ...] = (),
