@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection
@@ -13,6 +13,7 @@ from gateway.audit import Actor
 from gateway.events import Broker
 from gateway.settings import Settings
 from gateway.store.database import Database
+from resolvers.objects import Objects
 
 if TYPE_CHECKING:
     from loaders.registry import Loaders
@@ -29,6 +30,7 @@ class Context:
     principal: Principal
     loaders: Loaders
     broker: Broker
+    objects: Objects = field(default_factory=Objects)
 
     def actor(self) -> Actor:
         """The audit identity of one mutation of this request (a new operation id each call)."""

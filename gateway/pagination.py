@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from gateway.errors import BadUserInput
+from gateway.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -107,3 +108,10 @@ def after_condition(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnEle
         step = key.column < values[index] if key.descending else key.column > values[index]
         branches.append(and_(*equal, step))
     return or_(false(), *branches)
+
+
+def page_of(settings: Settings, first: int | None, after: str | None, keys: Sequence[SortKey],
+            tag: str) -> Page:
+    """A validated page request under the configured size cap."""
+    return page(first, after, keys=keys, tag=tag, default=settings.page_size_default,
+                maximum=settings.page_size_max)

@@ -10,21 +10,21 @@ from sqlalchemy import Row
 from gateway.pagination import Page
 from gateway.store import children
 from gateway.store import deal as deal_store
+from gateway.store.rows import RowLike
 from loaders.base import Loader, grouped
-from resolvers import connection
-from resolvers.deal import Deal, DealStatusChange, DealTier, IncentiveValue
-from resolvers.rows import Relation
+from loaders.records import Joined
 
 
-class DealByIdLoader(Loader[str, Deal | None]):
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[Deal | None]:
+class DealByIdLoader(Loader[str, RowLike | None]):
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[RowLike | None]:
         rows = await self.db.lookup(deal_store.get_by_ids, principal=self.loaders.principal, ids=keys)
-        found: dict[str, Deal] = {deal.id: deal for deal in self.loaders.deals_from_rows(rows)}
+        found = {deal["id"]: deal for deal in self.loaders.prime_deals(rows)}
         return [found.get(key) for key in keys]
 
 
-class DealsByParentLoader(Loader[str, connection.Connection[Deal]]):
-    """One page of deals per advertiser or agency, for one (first, after) argument pair."""
+class DealsByParentLoader(Loader[str, list[Row[Any]]]):
+    """One page of deals per advertiser or agency, for one (first, after) argument pair: the page's
+    rows, and one more when there is a next page."""
 
     ORDER = deal_store.DEFAULT_ORDER
 
@@ -33,18 +33,12 @@ class DealsByParentLoader(Loader[str, connection.Connection[Deal]]):
         self.column, self.page = column, page
         self.keys, self.tag = deal_store.sort_keys(self.ORDER), deal_store.order_tag(self.ORDER)
 
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[connection.Connection[Deal]]:
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[Row[Any]]]:
         rows = await self.db.lookup(deal_store.get_pages_by, principal=self.loaders.principal,
                                   column=self.column, parent_ids=keys, keys=self.keys, page=self.page)
+        self.loaders.prime_deals(rows)
         by_parent = grouped(rows, lambda row: row._mapping[self.column])
-        return [self._connection(key, by_parent[key]) for key in keys]
-
-    def _connection(self, parent_id: str, rows: list[Row[Any]]) -> connection.Connection[Deal]:
-        async def count() -> int:
-            return await self.loaders.deal_count_by_parent(self.column).load(parent_id)
-
-        nodes = self.loaders.deals_from_rows(rows)
-        return connection.build(rows, nodes, page=self.page, keys=self.keys, tag=self.tag, count=count)
+        return [by_parent[key] for key in keys]
 
 
 class DealCountByParentLoader(Loader[str, int]):
@@ -58,27 +52,27 @@ class DealCountByParentLoader(Loader[str, int]):
         return [counts.get(key, 0) for key in keys]
 
 
-class TiersByDealIdLoader(Loader[str, list[DealTier]]):
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealTier]]:
+class TiersByDealIdLoader(Loader[str, list[RowLike]]):
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[RowLike]]:
         rows = await self.db.lookup(children.tiers, deal_ids=keys)
-        by_deal = grouped(rows, lambda row: row.deal_id)
-        return [[DealTier.from_row(r._mapping) for r in by_deal[key]] for key in keys]
+        by_deal = grouped(mappings(rows), lambda row: row["deal_id"])
+        return [by_deal[key] for key in keys]
 
 
-class IncentivesByDealIdLoader(Loader[str, list[IncentiveValue]]):
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[IncentiveValue]]:
+class IncentivesByDealIdLoader(Loader[str, list[RowLike]]):
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[RowLike]]:
         rows = await self.db.lookup(children.incentives, deal_ids=keys)
-        by_deal = grouped(rows, lambda row: row.deal_id)
-        return [[IncentiveValue.from_row(r._mapping) for r in by_deal[key]] for key in keys]
+        by_deal = grouped(mappings(rows), lambda row: row["deal_id"])
+        return [by_deal[key] for key in keys]
 
 
-class StatusChangesByDealIdLoader(Loader[str, list[DealStatusChange]]):
-    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[DealStatusChange]]:
+class StatusChangesByDealIdLoader(Loader[str, list[Joined]]):
+    async def batch_load_fn(self, keys: Sequence[str]) -> list[list[Joined]]:
         rows = await self.db.lookup(children.history, deal_ids=keys)
-        by_deal = grouped(rows, lambda row: row.deal_id)
-        changed_by = Relation(rows, "user")
-        return [[self._change(row, changed_by) for row in by_deal[key]] for key in keys]
+        by_deal = grouped(self.loaders.prime_joined(rows), lambda change: change.row["deal_id"])
+        return [by_deal[key] for key in keys]
 
-    def _change(self, row: Row[Any], changed_by: Relation) -> DealStatusChange:
-        return DealStatusChange.from_row(row._mapping, self.loaders.user_from(changed_by(row)))
 
+def mappings(rows: Sequence[Row[Any]]) -> list[RowLike]:
+    """The rows as mappings by column name."""
+    return [row._mapping for row in rows]

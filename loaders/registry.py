@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Row
 
 from auth.principal import Principal
-from gateway.pagination import Page
+from gateway.pagination import Page, page_of
 from gateway.reference_cache import ReferenceCache, cache_of
 from gateway.settings import Settings
 from gateway.store import deal as deal_store
 from gateway.store.database import Database
+from gateway.store.rows import Relation, RowLike
 from loaders.approval import (
     ActionsByApprovalIdLoader,
     ApprovalByIdLoader,
@@ -29,13 +30,8 @@ from loaders.deal import (
     TiersByDealIdLoader,
 )
 from loaders.party import AdvertiserByIdLoader, AgencyByIdLoader, UserByIdLoader
+from loaders.records import ApprovalRecord, Joined
 from loaders.scoping import ScopingRequestByDealIdLoader, ScopingRequestByIdLoader
-from resolvers.approval import ApprovalAction, DealApproval
-from resolvers.connection import page_of
-from resolvers.deal import Deal
-from resolvers.party import Advertiser, Agency
-from resolvers.rows import Relation
-from resolvers.user import User
 
 
 class Loaders:
@@ -44,7 +40,7 @@ class Loaders:
     def __init__(self, db: Database, principal: Principal, settings: Settings) -> None:
         self.db, self.principal, self.settings = db, principal, settings
         self._by_args: dict[tuple[Any, ...], Any] = {}
-        self._users: dict[str, User] = {}  # built from joined rows: one object per user and request
+        self._users: dict[str, RowLike] = {}  # read in joins: the first row of each user is the one primed
 
     @cached_property
     def reference_cache(self) -> ReferenceCache | None:
@@ -119,38 +115,43 @@ class Loaders:
         loader: DealCountByParentLoader = self._by_args[key]
         return loader
 
-    def deals_from_rows(self, rows: Sequence[Row[Any]]) -> list[Deal]:
-        """Deals from rows joined with owner, advertiser and agency, priming those loaders."""
-        deals = []
+    def prime_deals(self, rows: Sequence[Row[Any]]) -> list[RowLike]:
+        """Deal rows joined with owner, advertiser and agency, priming those loaders and the deal's."""
+        deals: list[RowLike] = []
         owner, advertiser, agency = (Relation(rows, name) for name in ("owner", "advertiser", "agency"))
         for row in rows:
-            deal = Deal.from_row(row._mapping)
-            self.deal_by_id.prime(deal.id, deal)
-            self.user_from(owner(row))
-            self.advertiser_by_id.prime(deal.advertiser_id, Advertiser.from_row(advertiser(row)))
-            if deal.agency_id is not None:
-                self.agency_by_id.prime(deal.agency_id, Agency.from_row(agency(row)))
+            deal = row._mapping
+            self.deal_by_id.prime(deal["id"], deal)
+            self._prime_user(owner(row))
+            self.advertiser_by_id.prime(deal["advertiser_id"], advertiser(row))
+            if deal["agency_id"] is not None:
+                self.agency_by_id.prime(deal["agency_id"], agency(row))
             deals.append(deal)
         return deals
 
-    def approvals_from_rows(self, rows: Sequence[Row[Any]],
-                            actions: Mapping[str, list[ApprovalAction]] | None = None) -> list[DealApproval]:
-        """Approvals from rows joined with their decider (primed); with `actions`, each carrying its own."""
+    def prime_approvals(self, rows: Sequence[Row[Any]],
+                        actions: Mapping[str, list[Joined]] | None = None) -> list[ApprovalRecord]:
+        """Approvals of rows joined with their decider (primed); with `actions`, each carrying its own."""
         decided_by = Relation(rows, "user")
-        return [DealApproval.from_row(row._mapping, self._decider(decided_by(row)),
-                                      None if actions is None else actions.get(row.id, []))
+        return [ApprovalRecord(row._mapping, self._prime_user(decided_by(row)),
+                               None if actions is None else actions.get(row.id, []))
                 for row in rows]
 
-    def user_from(self, row: Mapping[str, Any]) -> User:
-        """A User from joined columns, primed into the user loader (built once per user and request)."""
-        user = self._users.get(row["id"])
-        if user is None:
-            user = self._users[row["id"]] = User.from_row(row)
-            self.user_by_id.prime(user.id, user)
-        return user
+    def prime_joined(self, rows: Sequence[Row[Any]]) -> list[Joined]:
+        """Rows joined with the user they name (labelled `user__*`), priming the user loader."""
+        user = Relation(rows, "user")
+        return [Joined(row._mapping, self._prime_user(user(row))) for row in rows]
 
-    def _decider(self, decider: Mapping[str, Any]) -> User | None:
-        return self.user_from(decider) if decider.get("id") is not None else None
+    def _prime_user(self, row: RowLike) -> RowLike | None:
+        """The user row from joined columns, primed into the user loader; None when the join found none."""
+        user_id = row.get("id")
+        if user_id is None:
+            return None
+        primed = self._users.get(user_id)
+        if primed is None:
+            primed = self._users[user_id] = row
+            self.user_by_id.prime(user_id, row)
+        return primed
 
     def _page(self, first: int | None, after: str | None) -> Page:
         order = DealsByParentLoader.ORDER

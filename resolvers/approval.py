@@ -10,12 +10,13 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.store import approval as approval_store
-from loaders.base import must_load
+from gateway.store.rows import RowLike
+from loaders.records import ApprovalRecord, Joined
 from resolvers.connection import Connection, paginate
 from resolvers.deal import Deal
 from resolvers.enums import ApprovalActionType, ApprovalStage, ApprovalStatus
 from resolvers.node import Node
-from resolvers.rows import RowLike
+from resolvers.objects import Objects
 from resolvers.user import User
 
 
@@ -33,6 +34,11 @@ class ApprovalAction:
         return cls(id=strawberry.ID(row["id"]), action=ApprovalActionType(row["action"]), actor=actor,
                    comment=row["comment"], created_at=row["created_at"])
 
+    @classmethod
+    def from_joined(cls, action: Joined, objects: Objects) -> ApprovalAction:
+        """An action from an `approval_actions` row joined with its actor."""
+        return cls.from_row(action.row, objects.must(User, action.user))
+
 
 @strawberry.type
 class DealApproval(Node):
@@ -47,24 +53,30 @@ class DealApproval(Node):
     known_actions: strawberry.Private[list[ApprovalAction] | None] = None  # read with the deal's approvals
 
     @classmethod
-    def from_row(cls, row: RowLike, decided_by: User | None,
-                 actions: list[ApprovalAction] | None = None) -> DealApproval:
-        """An approval from a `deal_approvals` row and who decided it (and its actions, when read with it)."""
+    def from_record(cls, record: ApprovalRecord, objects: Objects) -> DealApproval:
+        """An approval from its row, its decider's row and, when read with it, its actions."""
+        row, actions = record.row, record.actions
         return cls(id=strawberry.ID(row["id"]), stage=ApprovalStage(row["stage"]),
                    sequence=row["sequence"], status=ApprovalStatus(row["status"]),
-                   decided_by=decided_by, due_at=row["due_at"], decided_at=row["decided_at"],
-                   deal_id=row["deal_id"], known_actions=actions)
+                   decided_by=objects.maybe(User, record.decided_by), due_at=row["due_at"],
+                   decided_at=row["decided_at"], deal_id=row["deal_id"],
+                   known_actions=None if actions is None else [ApprovalAction.from_joined(action, objects)
+                                                               for action in actions])
 
     @strawberry.field
     async def deal(self, info: Info[Context, None]) -> Deal:
-        return await must_load(info.context.loaders.deal_by_id, self.deal_id)
+        return await info.context.objects.must_load(Deal, info.context.loaders.deal_by_id, self.deal_id)
 
     @strawberry.field(graphql_type=list[ApprovalAction])
     def actions(self, info: Info[Context, None]) -> list[ApprovalAction] | Awaitable[list[ApprovalAction]]:
         # Not async: actions read with the approval complete without an awaitable per approval.
         if self.known_actions is not None:
             return self.known_actions
-        return info.context.loaders.actions_by_approval_id.load(self.id)
+        return self._load_actions(info.context)
+
+    async def _load_actions(self, context: Context) -> list[ApprovalAction]:
+        actions = await context.loaders.actions_by_approval_id.load(self.id)
+        return [ApprovalAction.from_joined(action, context.objects) for action in actions]
 
 
 @strawberry.type
@@ -85,5 +97,6 @@ async def queue_page(context: Context, first: int | None, after: str | None) -> 
         context.settings, first, after, keys=approval_store.QUEUE_KEYS, tag="queue",
         fetch=lambda page: db.read(approval_store.get_queue_page, principal=principal, page=page),
         count=lambda: db.read(approval_store.count_queue, principal=principal),
-        to_nodes=context.loaders.approvals_from_rows,
+        to_nodes=lambda rows: [DealApproval.from_record(record, context.objects)
+                               for record in context.loaders.prime_approvals(rows)],
     )

@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Row
 
 from gateway import pagination
-from gateway.pagination import Page, SortKey
+from gateway.pagination import Page, SortKey, page_of
 from gateway.settings import Settings
 
 T = TypeVar("T")
@@ -60,13 +60,6 @@ def cursor_of(row: Row[Any], keys: Sequence[SortKey], tag: str) -> str:
     """The cursor of `row` in the `keys` ordering."""
     mapping = row._mapping
     return pagination.encode([mapping[key.column.name] for key in keys], keys, tag)
-
-
-def page_of(settings: Settings, first: int | None, after: str | None, keys: Sequence[SortKey],
-            tag: str) -> Page:
-    """A validated page request under the configured size cap."""
-    return pagination.page(first, after, keys=keys, tag=tag, default=settings.page_size_default,
-                           maximum=settings.page_size_max)
 
 
 async def paginate(

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import Row
 from strawberry.types import Info
 
 from auth.fields import CanSeeIncentives, CanSeeMargins
 from gateway.context import Context
 from gateway.ids import require_id
 from gateway.store import deal as deal_store
-from loaders.base import must_load
-from resolvers.connection import Connection, paginate
+from gateway.store.rows import RowLike
+from loaders.records import Joined
+from resolvers.connection import Connection, build, paginate
 from resolvers.deal_filter import DealFilter, DealOrder, criteria, ordering
 from resolvers.enums import Channel, DealStatus, DealType, IncentiveType, IncentiveUnit
 from resolvers.node import Node
-from resolvers.rows import RowLike
+from resolvers.objects import Objects, lazy_class
 from resolvers.selection import selects
 from resolvers.user import User
 
@@ -31,6 +34,10 @@ Approval = Annotated["DealApproval", strawberry.lazy("resolvers.approval")]
 AdvertiserRef = Annotated["Advertiser", strawberry.lazy("resolvers.party")]
 AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.party")]
 ScopingRef = Annotated["ScopingRequest", strawberry.lazy("resolvers.scoping")]
+approval_type = lazy_class("resolvers.approval", "DealApproval")
+advertiser_type = lazy_class("resolvers.party", "Advertiser")
+agency_type = lazy_class("resolvers.party", "Agency")
+scoping_type = lazy_class("resolvers.scoping", "ScopingRequest")
 
 
 @strawberry.type
@@ -78,11 +85,12 @@ class DealStatusChange:
     changed_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: RowLike, changed_by: User) -> DealStatusChange:
-        """A status change from a `deal_status_history` row and its user."""
+    def from_joined(cls, change: Joined, objects: Objects) -> DealStatusChange:
+        """A status change from a `deal_status_history` row joined with its user."""
+        row = change.row
         before = row["from_status"]
         return cls(id=strawberry.ID(row["id"]), from_status=DealStatus(before) if before else None,
-                   to_status=DealStatus(row["to_status"]), changed_by=changed_by,
+                   to_status=DealStatus(row["to_status"]), changed_by=objects.must(User, change.user),
                    reason=row["reason"], changed_at=row["changed_at"])
 
 
@@ -136,50 +144,61 @@ class Deal(Node):
 
     @strawberry.field
     async def owner(self, info: Info[Context, None]) -> User:
-        return await must_load(info.context.loaders.user_by_id, self.owner_id)
+        return await info.context.objects.must_load(User, info.context.loaders.user_by_id, self.owner_id)
 
     @strawberry.field
     async def advertiser(self, info: Info[Context, None]) -> AdvertiserRef:
-        return await must_load(info.context.loaders.advertiser_by_id, self.advertiser_id)
+        context = info.context
+        return await context.objects.must_load(advertiser_type(), context.loaders.advertiser_by_id,
+                                               self.advertiser_id)
 
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> AgencyRef | None:
         if self.agency_id is None:
             return None
-        return await info.context.loaders.agency_by_id.load(self.agency_id)
+        context = info.context
+        return await context.objects.load(agency_type(), context.loaders.agency_by_id, self.agency_id)
 
     @strawberry.field
     async def scoping_request(self, info: Info[Context, None]) -> ScopingRef | None:
-        return await info.context.loaders.scoping_request_by_deal_id.load(self.id)
+        context = info.context
+        return await context.objects.load(scoping_type(), context.loaders.scoping_request_by_deal_id, self.id)
 
     @strawberry.field
     async def tiers(self, info: Info[Context, None]) -> list[DealTier]:
-        return await info.context.loaders.tiers_by_deal_id.load(self.id)
+        return [DealTier.from_row(row) for row in await info.context.loaders.tiers_by_deal_id.load(self.id)]
 
     @strawberry.field(
         permission_classes=[CanSeeIncentives],
         description="Restricted: null with a FORBIDDEN error for roles that may not see incentives.",
     )
     async def incentives(self, info: Info[Context, None]) -> list[IncentiveValue] | None:
-        return await info.context.loaders.incentives_by_deal_id.load(self.id)
+        rows = await info.context.loaders.incentives_by_deal_id.load(self.id)
+        return [IncentiveValue.from_row(row) for row in rows]
 
     @strawberry.field
     async def approvals(self, info: Info[Context, None]) -> list[Approval]:
-        loaders = info.context.loaders
+        loaders, objects = info.context.loaders, info.context.objects
         if selects(info, "actions"):  # read them in the same round trip as the approvals
-            return await loaders.approvals_with_actions_by_deal_id.load(self.id)
-        return await loaders.approvals_by_deal_id.load(self.id)
+            records = await loaders.approvals_with_actions_by_deal_id.load(self.id)
+        else:
+            records = await loaders.approvals_by_deal_id.load(self.id)
+        approval = approval_type()
+        return [approval.from_record(record, objects) for record in records]
 
     @strawberry.field
     async def status_history(self, info: Info[Context, None]) -> list[DealStatusChange]:
-        return await info.context.loaders.status_changes_by_deal_id.load(self.id)
+        context = info.context
+        changes = await context.loaders.status_changes_by_deal_id.load(self.id)
+        return [DealStatusChange.from_joined(change, context.objects) for change in changes]
 
 
 @strawberry.type
 class DealQuery:
     @strawberry.field
     async def deal(self, info: Info[Context, None], id: strawberry.ID) -> Deal | None:
-        return await info.context.loaders.deal_by_id.load(require_id(id, "id"))
+        context = info.context
+        return await context.objects.load(Deal, context.loaders.deal_by_id, require_id(id, "id"))
 
     @strawberry.field
     async def deals(
@@ -201,5 +220,25 @@ async def deal_page(
         fetch=lambda page: db.read(deal_store.get_page, principal=principal, criteria=where,
                                    keys=deal_store.sort_keys(order), page=page),
         count=lambda: db.read(deal_store.count, principal=principal, criteria=where),
-        to_nodes=context.loaders.deals_from_rows,
+        to_nodes=lambda rows: deals_of(context, rows),
     )
+
+
+def deals_of(context: Context, rows: Sequence[Row[Any]]) -> list[Deal]:
+    """The Deals of rows joined with owner, advertiser and agency (which prime their loaders)."""
+    objects = context.objects
+    return [objects.of(Deal, deal) for deal in context.loaders.prime_deals(rows)]
+
+
+async def parent_deals(context: Context, column: str, parent_id: str, first: int | None,
+                       after: str | None) -> Connection[Deal]:
+    """One page of an advertiser's or agency's deals (`column` names which), batched across parents."""
+    loaders = context.loaders
+    loader = loaders.deals_by_parent(column, first, after)
+    rows = await loader.load(parent_id)
+
+    async def count() -> int:
+        return await loaders.deal_count_by_parent(column).load(parent_id)
+
+    nodes = [context.objects.of(Deal, row._mapping) for row in rows]
+    return build(rows, nodes, page=loader.page, keys=loader.keys, tag=loader.tag, count=count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import strawberry
@@ -10,15 +11,34 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.ids import require_id
 from gateway.store import node as node_store
+from resolvers.approval import DealApproval
+from resolvers.deal import Deal
 from resolvers.node import Node
+from resolvers.party import Advertiser, Agency
+from resolvers.scoping import ScopingRequest
+from resolvers.user import User
 
-LOADER_OF_KIND = {
-    "Deal": "deal_by_id",
-    "DealApproval": "approval_by_id",
-    "ScopingRequest": "scoping_request_by_id",
-    "User": "user_by_id",
-    "Advertiser": "advertiser_by_id",
-    "Agency": "agency_by_id",
+
+async def _approval(context: Context, key: str) -> DealApproval | None:
+    record = await context.loaders.approval_by_id.load(key)
+    return None if record is None else DealApproval.from_record(record, context.objects)
+
+
+def _by_id(cls: Any, loader: str) -> Callable[[Context, str], Awaitable[Node | None]]:
+    async def load(context: Context, key: str) -> Node | None:
+        node: Node | None = await context.objects.load(cls, getattr(context.loaders, loader), key)
+        return node
+
+    return load
+
+
+NODE_OF_KIND: dict[str, Callable[[Context, str], Awaitable[Node | None]]] = {
+    "Deal": _by_id(Deal, "deal_by_id"),
+    "DealApproval": _approval,
+    "ScopingRequest": _by_id(ScopingRequest, "scoping_request_by_id"),
+    "User": _by_id(User, "user_by_id"),
+    "Advertiser": _by_id(Advertiser, "advertiser_by_id"),
+    "Agency": _by_id(Agency, "agency_by_id"),
 }
 
 
@@ -30,6 +50,4 @@ class NodeQuery:
         kind = await context.db.read(node_store.kind_of, principal=context.principal, id=key)
         if kind is None:
             return None
-        loader: Any = getattr(context.loaders, LOADER_OF_KIND[kind])
-        node: Node | None = await loader.load(key)
-        return node
+        return await NODE_OF_KIND[kind](context, key)

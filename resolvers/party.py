@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -12,11 +11,11 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.ids import require_id
 from gateway.store import party
+from gateway.store.rows import RowLike
 from gateway.store.tables import advertisers, agencies
 from resolvers.connection import Connection, paginate
-from resolvers.deal import Deal
+from resolvers.deal import Deal, parent_deals
 from resolvers.node import Node
-from resolvers.rows import RowLike
 from resolvers.validation import no_nul
 
 
@@ -37,7 +36,7 @@ class Advertiser(Node):
     async def deals(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Deal]:
-        return await info.context.loaders.deals_by_parent("advertiser_id", first, after).load(self.id)
+        return await parent_deals(info.context, "advertiser_id", self.id, first, after)
 
 
 @strawberry.type
@@ -57,36 +56,38 @@ class Agency(Node):
     async def deals(
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[Deal]:
-        return await info.context.loaders.deals_by_parent("agency_id", first, after).load(self.id)
+        return await parent_deals(info.context, "agency_id", self.id, first, after)
 
 
 @strawberry.type
 class PartyQuery:
     @strawberry.field
     async def advertiser(self, info: Info[Context, None], id: strawberry.ID) -> Advertiser | None:
-        return await info.context.loaders.advertiser_by_id.load(require_id(id, "id"))
+        context = info.context
+        return await context.objects.load(Advertiser, context.loaders.advertiser_by_id, require_id(id, "id"))
 
     @strawberry.field
     async def advertisers(
         self, info: Info[Context, None], search: str | None = None, first: int | None = None,
         after: str | None = None,
     ) -> Connection[Advertiser]:
-        return await party_page(info.context, advertisers, Advertiser.from_row, search, first, after)
+        return await party_page(info.context, advertisers, Advertiser, search, first, after)
 
     @strawberry.field
     async def agency(self, info: Info[Context, None], id: strawberry.ID) -> Agency | None:
-        return await info.context.loaders.agency_by_id.load(require_id(id, "id"))
+        context = info.context
+        return await context.objects.load(Agency, context.loaders.agency_by_id, require_id(id, "id"))
 
     @strawberry.field
     async def agencies(
         self, info: Info[Context, None], search: str | None = None, first: int | None = None,
         after: str | None = None,
     ) -> Connection[Agency]:
-        return await party_page(info.context, agencies, Agency.from_row, search, first, after)
+        return await party_page(info.context, agencies, Agency, search, first, after)
 
 
 async def party_page(
-    context: Context, table: Table, make: Callable[[RowLike], Any], search: str | None,
+    context: Context, table: Table, make: type[Advertiser | Agency], search: str | None,
     first: int | None, after: str | None,
 ) -> Connection[Any]:
     """One page of advertisers or agencies by name, optionally searched."""
@@ -98,5 +99,5 @@ async def party_page(
         fetch=lambda page: db.read(party.get_page, principal=principal, table=table, search=search,
                                    page=page),
         count=lambda: db.read(party.count, principal=principal, table=table, search=search),
-        to_nodes=lambda rows: [make(row._mapping) for row in rows],
+        to_nodes=lambda rows: [context.objects.of(make, row._mapping) for row in rows],
     )

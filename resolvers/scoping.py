@@ -11,13 +11,12 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.ids import require_id
 from gateway.store import scoping as scoping_store
-from loaders.base import must_load
+from gateway.store.rows import RowLike
 from resolvers.connection import Connection, paginate
 from resolvers.deal import Deal
 from resolvers.enums import ScopingStatus
 from resolvers.node import Node
 from resolvers.party import Advertiser, Agency
-from resolvers.rows import RowLike
 from resolvers.user import User
 
 
@@ -52,30 +51,35 @@ class ScopingRequest(Node):
 
     @strawberry.field
     async def requested_by(self, info: Info[Context, None]) -> User:
-        return await must_load(info.context.loaders.user_by_id, self.requested_by_id)
+        context = info.context
+        return await context.objects.must_load(User, context.loaders.user_by_id, self.requested_by_id)
 
     @strawberry.field
     async def advertiser(self, info: Info[Context, None]) -> Advertiser:
-        return await must_load(info.context.loaders.advertiser_by_id, self.advertiser_id)
+        context = info.context
+        return await context.objects.must_load(Advertiser, context.loaders.advertiser_by_id,
+                                               self.advertiser_id)
 
     @strawberry.field
     async def agency(self, info: Info[Context, None]) -> Agency | None:
         if self.agency_id is None:
             return None
-        return await info.context.loaders.agency_by_id.load(self.agency_id)
+        return await info.context.objects.load(Agency, info.context.loaders.agency_by_id, self.agency_id)
 
     @strawberry.field
     async def converted_deal(self, info: Info[Context, None]) -> Deal | None:
         if self.converted_deal_id is None:
             return None
-        return await info.context.loaders.deal_by_id.load(self.converted_deal_id)
+        return await info.context.objects.load(Deal, info.context.loaders.deal_by_id, self.converted_deal_id)
 
 
 @strawberry.type
 class ScopingQuery:
     @strawberry.field
     async def scoping_request(self, info: Info[Context, None], id: strawberry.ID) -> ScopingRequest | None:
-        return await info.context.loaders.scoping_request_by_id.load(require_id(id, "id"))
+        context = info.context
+        return await context.objects.load(ScopingRequest, context.loaders.scoping_request_by_id,
+                                          require_id(id, "id"))
 
     @strawberry.field
     async def scoping_requests(
@@ -96,5 +100,5 @@ async def scoping_page(
         fetch=lambda page: db.read(scoping_store.get_page, principal=principal, statuses=statuses,
                                    page=page),
         count=lambda: db.read(scoping_store.count, principal=principal, statuses=statuses),
-        to_nodes=lambda rows: [ScopingRequest.from_row(row._mapping) for row in rows],
+        to_nodes=lambda rows: [context.objects.of(ScopingRequest, row._mapping) for row in rows],
     )

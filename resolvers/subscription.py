@@ -15,6 +15,7 @@ from gateway.ids import require_id
 from loaders.registry import Loaders
 from resolvers.deal import Deal
 from resolvers.enums import DealEventKind
+from resolvers.objects import Objects
 from resolvers.user import User
 
 log = logging.getLogger("deal_desk.events")
@@ -61,8 +62,9 @@ async def visible_event(context: Context, event: events.DealEvent) -> DealEvent 
     # Nested Deal fields load through context.loaders: fresh ones per event, so nothing is cached
     # from an earlier event and the row rules run again in SQL for this one.
     context.loaders = loaders = Loaders(context.db, context.principal, context.settings)
-    deal = await loaders.deal_by_id.load(event.deal_id)
-    actor = await loaders.user_by_id.load(event.actor_user_id) if deal is not None else None
+    context.objects = objects = Objects()
+    deal = await objects.load(Deal, loaders.deal_by_id, event.deal_id)
+    actor = await objects.load(User, loaders.user_by_id, event.actor_user_id) if deal is not None else None
     kind = _kind(event.kind)
     if deal is None or actor is None or kind is None:
         return None

@@ -7,9 +7,9 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import NotFound
+from gateway.store.rows import RowLike
 from resolvers.enums import Role
 from resolvers.node import Node
-from resolvers.rows import RowLike
 
 
 @strawberry.type
@@ -33,7 +33,8 @@ class User(Node):
 class UserQuery:
     @strawberry.field(description="The caller.")
     async def me(self, info: Info[Context, None]) -> User:
-        user = await info.context.loaders.user_by_id.load(info.context.principal.user_id)
+        context = info.context
+        user = await context.objects.load(User, context.loaders.user_by_id, context.principal.user_id)
         if user is None:
             raise NotFound("the caller has no user record")
         return user

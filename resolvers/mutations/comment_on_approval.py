@@ -10,9 +10,9 @@ from gateway.context import Context
 from gateway.events import DealEvent
 from gateway.ids import require_id
 from gateway.workflow import approval as workflow
-from loaders.base import must_load
 from resolvers.approval import ApprovalAction
 from resolvers.deal_validation import required_text
+from resolvers.user import User
 
 
 def validate(approval_id: str, comment: str) -> tuple[str, str]:
@@ -34,4 +34,5 @@ class CommentOnApprovalMutation:
         await context.broker.publish(DealEvent(kind="COMMENTED", deal_id=row["deal_id"],
                                                actor_user_id=actor.user_id, at=actor.at))
         context.loaders.actions_by_approval_id.clear(checked_id)
-        return ApprovalAction.from_row(row, await must_load(context.loaders.user_by_id, actor.user_id))
+        return ApprovalAction.from_row(row, await context.objects.must_load(User, context.loaders.user_by_id,
+                                                                             actor.user_id))

@@ -7,7 +7,6 @@ from auth.principal import Principal
 from gateway.audit import Actor
 from gateway.context import Context
 from gateway.events import DealEvent
-from loaders.base import must_load
 from resolvers.deal import Deal
 
 
@@ -31,4 +30,4 @@ async def fresh_deal(context: Context, deal_id: str) -> Deal:
                    loaders.scoping_request_by_deal_id):
         loader.clear(deal_id)
     loaders.actions_by_approval_id.clear_all()
-    return await must_load(loaders.deal_by_id, deal_id)
+    return await context.objects.must_load(Deal, loaders.deal_by_id, deal_id)
