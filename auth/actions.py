@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from auth.principal import Principal, Role
-from gateway.errors import Forbidden
+from auth.principal import Principal
+from gateway.core.errors import Forbidden
+from gateway.core.roles import Role
 
 
 class Action(enum.StrEnum):

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from auth.errors import AuthenticationError
-from auth.principal import Claims, Role
-from gateway.settings import Settings
+from auth.principal import Claims
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 
 
 def to_claims(payload: Mapping[str, Any], settings: Settings) -> Claims:

@@ -14,8 +14,9 @@ from joserfc.jwt import JWTClaimsRegistry
 
 from auth.claims import to_claims
 from auth.errors import AuthenticationError
-from auth.principal import Claims, Role
-from gateway.settings import Settings
+from auth.principal import Claims
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 
 DEV_ISSUER = "deal-desk-dev"
 ALGORITHM = "ES256"

@@ -7,7 +7,8 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from auth.principal import Principal, Role
+from auth.principal import Principal
+from gateway.core.roles import Role
 
 MARGIN_VIEWERS = frozenset(
     {Role.SALES_MANAGER, Role.DEAL_DESK, Role.FINANCE, Role.EXECUTIVE, Role.ANALYST, Role.ADMIN}

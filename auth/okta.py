@@ -18,7 +18,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from auth.claims import to_claims
 from auth.errors import AuthenticationError, AuthUnavailable
 from auth.principal import Claims
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 
 log = logging.getLogger("deal_desk.auth")
 

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
-
-class Role(enum.Enum):
-    """Deal Desk roles, mapped from identity-provider groups."""
-
-    SELLER = "SELLER"
-    SALES_MANAGER = "SALES_MANAGER"
-    DEAL_DESK = "DEAL_DESK"
-    FINANCE = "FINANCE"
-    LEGAL = "LEGAL"
-    EXECUTIVE = "EXECUTIVE"
-    ANALYST = "ANALYST"
-    ADMIN = "ADMIN"
+from gateway.core.roles import Role
 
 
 @dataclass(frozen=True)

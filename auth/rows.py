@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Table, and_, false, or_, true
 
-from auth.principal import Principal, Role
-from gateway.store import tables
+from auth.principal import Principal
+from gateway.core import tables
+from gateway.core.roles import Role
 
 SEES_ALL = (Role.DEAL_DESK, Role.FINANCE, Role.LEGAL, Role.EXECUTIVE, Role.ANALYST, Role.ADMIN)
 STAGE_ROLES = {stage: Role(stage) for stage in tables.STAGES}

@@ -26,14 +26,14 @@ from typing import Any
 import orjson
 
 from auth.dev import issue_token
-from auth.principal import Role
 from bench import fixtures
 from bench.operations import OPERATIONS, Operation
 from bench.server import USERS
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
+from gateway.ops.workers import settle_heap
 from gateway.store.migrate import migrate
-from gateway.workers import settle_heap
 
 WARMUP = 20
 

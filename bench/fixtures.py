@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, func, select
 
 from bench.operations import Ids
-from gateway.store import tables as t
+from gateway.core import tables as t
 
 
 def copy_store(source: Path, target: Path, *, check: bool = True) -> None:

@@ -21,11 +21,11 @@ from sqlalchemy import Engine, event
 
 from bench.operations import Operation, Variables
 from gateway.app import create_app
+from gateway.core.settings import Settings
 from gateway.graphql_app import GraphQLApp
-from gateway.settings import Settings
+from gateway.ops.workers import settle_heap
 from gateway.store import engine as engines
 from gateway.store.migrate import migrate
-from gateway.workers import settle_heap
 
 # httpcore tries `import sniffio` for every lock it makes. Without sniffio installed, each attempt searches
 # sys.path again: about 2 ms of this process's CPU per request. A None entry fails the import at once.

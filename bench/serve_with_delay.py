@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from gateway.cli import main
+from gateway.ops.cli import main
 from gateway.store import database
 
 DELAY_ENV = "DEAL_DESK_BENCH_STATEMENT_DELAY_MS"

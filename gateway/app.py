@@ -10,25 +10,29 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from auth.authenticator import Authenticator
-from auth.middleware import BearerAuthMiddleware
 from auth.token_cache import cached
-from auth.users import UserDirectory
-from gateway import health, metrics, reference_cache, store_threads, tracing
-from gateway.access_log import AccessLogMiddleware
-from gateway.body_limit import BodySizeLimitMiddleware
-from gateway.events import Broker, LocalBroker
+from gateway import tracing
+from gateway.core import metrics
+from gateway.core.logging import configure_logging
+from gateway.core.metrics import MetricsMiddleware
+from gateway.core.settings import Settings
+from gateway.events.broker import Broker, LocalBroker
 from gateway.graphql_app import GraphQLApp
-from gateway.idempotency import IdempotencyMiddleware
-from gateway.logging import configure_logging
-from gateway.metrics import MetricsMiddleware
-from gateway.rate_limit import RateLimitMiddleware
-from gateway.request_id import RequestIdMiddleware
-from gateway.security_headers import SecurityHeadersMiddleware, cors
-from gateway.settings import Settings
+from gateway.http import health
+from gateway.http.access_log import AccessLogMiddleware
+from gateway.http.authentication import BearerAuthMiddleware
+from gateway.http.body_limit import BodySizeLimitMiddleware
+from gateway.http.idempotency import IdempotencyMiddleware
+from gateway.http.rate_limit import RateLimitMiddleware
+from gateway.http.request_id import RequestIdMiddleware
+from gateway.http.security_headers import SecurityHeadersMiddleware, cors
+from gateway.store import reference_cache
+from gateway.store import threads as store_threads
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from gateway.workflow.rules_file import approval_rules
-from resolvers.limits import QueryLimits
+from gateway.workflow.users import UserDirectory
+from resolvers.extensions.limits import QueryLimits
 from resolvers.schema import for_limits
 
 
@@ -46,7 +50,7 @@ def authenticator_for(settings: Settings) -> Authenticator:
 def broker_for(settings: Settings) -> Broker:
     """Redis pub/sub shared by every replica when an events URL is configured, else in-process."""
     if settings.events_url:
-        from gateway.events_redis import RedisBroker
+        from gateway.events.redis_broker import RedisBroker
 
         return RedisBroker(settings.events_url)
     return LocalBroker()

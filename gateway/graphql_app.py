@@ -17,15 +17,15 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from auth.authenticator import Authenticator
 from auth.principal import Principal
-from auth.users import UserDirectory
-from gateway.context import Context
-from gateway.errors import BadUserInput, NotFound
-from gateway.events import Broker
-from gateway.replies import error_response
-from gateway.settings import Settings
+from gateway.core.errors import BadUserInput, NotFound
+from gateway.core.settings import Settings
+from gateway.events.broker import Broker
+from gateway.http.replies import error_response
+from gateway.http.websocket import NOBODY, SocketContext, TransportWSHandler, token_of
 from gateway.store.database import Database
-from gateway.websocket import NOBODY, SocketContext, TransportWSHandler, token_of
+from gateway.workflow.users import UserDirectory
 from loaders.registry import Loaders
+from resolvers.common.context import Context
 
 
 class GraphQLApp(GraphQL[Context, None]):

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from gateway.pagination import Page
 from gateway.store import children
 from gateway.store import deal as deal_store
+from gateway.store.pagination import Page
 from gateway.store.rows import RowLike
 from loaders.base import Loader, grouped
 from loaders.records import Joined

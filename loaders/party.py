@@ -8,9 +8,9 @@ from typing import ClassVar
 from sqlalchemy import Table
 
 from auth.rows import visible_reference, visible_users
+from gateway.core.tables import advertisers, agencies, users
 from gateway.store import party, user
 from gateway.store.rows import RowLike
-from gateway.store.tables import advertisers, agencies, users
 from loaders.base import Loader
 from loaders.reference import sees_every_row, through_cache
 

@@ -8,7 +8,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement
 from sqlalchemy.sql.elements import True_
 
-from gateway.reference_cache import ReferenceCache
+from gateway.store.reference_cache import ReferenceCache
 
 V = TypeVar("V")
 Fetch = Callable[[Sequence[str]], Awaitable[dict[str, V]]]

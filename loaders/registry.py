@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import Row
 
 from auth.principal import Principal
-from gateway.pagination import Page, page_of
-from gateway.reference_cache import ReferenceCache, cache_of
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store import deal as deal_store
 from gateway.store.database import Database
+from gateway.store.pagination import Page, page_of
+from gateway.store.reference_cache import ReferenceCache, cache_of
 from gateway.store.rows import Relation, RowLike
 from loaders.approval import (
     ActionsByApprovalIdLoader,

@@ -8,15 +8,15 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.context import Context
-from gateway.ids import require_id
+from gateway.core.ids import require_id
 from gateway.store import node as node_store
-from resolvers.approval import DealApproval
-from resolvers.deal import Deal
-from resolvers.node import Node
-from resolvers.party import Advertiser, Agency
-from resolvers.scoping import ScopingRequest
-from resolvers.user import User
+from resolvers.approval.types import DealApproval
+from resolvers.common.context import Context
+from resolvers.common.node import Node
+from resolvers.deal.types import Deal
+from resolvers.party.types import Advertiser, Agency
+from resolvers.scoping.types import ScopingRequest
+from resolvers.user.types import User
 
 
 async def _approval(context: Context, key: str) -> DealApproval | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.analytics import AnalyticsQuery
-from resolvers.approval import ApprovalQuery
-from resolvers.deal import DealQuery
+from resolvers.analytics.queries import AnalyticsQuery
+from resolvers.approval.queries import ApprovalQuery
+from resolvers.deal.queries import DealQuery
 from resolvers.node_query import NodeQuery
-from resolvers.party import PartyQuery
-from resolvers.scoping import ScopingQuery
-from resolvers.user import UserQuery
+from resolvers.party.queries import PartyQuery
+from resolvers.scoping.queries import ScopingQuery
+from resolvers.user.queries import UserQuery
 
 
 @strawberry.type

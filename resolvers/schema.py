@@ -12,20 +12,20 @@ from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtensi
 from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import ExecutionContext
 
-from resolvers.approval import DealApproval
-from resolvers.deal import Deal
-from resolvers.errors import ErrorPolicy, classify, drop_tracebacks
-from resolvers.execution import Executor
-from resolvers.http_status import HttpStatusFromErrors
-from resolvers.limits import QueryLimits, limit_extensions
+from resolvers.approval.types import DealApproval
+from resolvers.deal.types import Deal
+from resolvers.extensions.errors import ErrorPolicy, classify, drop_tracebacks
+from resolvers.extensions.execution import Executor
+from resolvers.extensions.http_status import HttpStatusFromErrors
+from resolvers.extensions.limits import QueryLimits, limit_extensions
+from resolvers.extensions.operation_info import RecordOperation
+from resolvers.extensions.validation_cache import ValidationByText
 from resolvers.mutation import Mutation
-from resolvers.operation_info import RecordOperation
-from resolvers.party import Advertiser, Agency
+from resolvers.party.types import Advertiser, Agency
 from resolvers.query import Query
-from resolvers.scoping import ScopingRequest
+from resolvers.scoping.types import ScopingRequest
 from resolvers.subscription import DealEvent, Subscription
-from resolvers.user import User
-from resolvers.validation_cache import ValidationByText
+from resolvers.user.types import User
 
 MAX_DEPTH = 12
 # One rule class for the process: Strawberry's QueryDepthLimiter makes a new one per instance,

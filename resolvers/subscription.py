@@ -9,14 +9,14 @@ from collections.abc import AsyncGenerator, AsyncIterator
 import strawberry
 from strawberry.types import Info
 
-from gateway import events
-from gateway.context import Context
-from gateway.ids import require_id
+from gateway.core.ids import require_id
+from gateway.events import broker as events
 from loaders.registry import Loaders
-from resolvers.deal import Deal
-from resolvers.enums import DealEventKind
-from resolvers.objects import Objects
-from resolvers.user import User
+from resolvers.common.context import Context
+from resolvers.common.enums import DealEventKind
+from resolvers.common.objects import Objects
+from resolvers.deal.types import Deal
+from resolvers.user.types import User
 
 log = logging.getLogger("deal_desk.events")
 

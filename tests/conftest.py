@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store.migrate import migrate
 from tests.support.gateway import Gateway
 from tests.support.stores import STORES, fresh_url, write_mode

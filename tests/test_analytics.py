@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.store.tables import deal_approvals
+from gateway.core.tables import deal_approvals
 from tests.support.data import T0, Data
 from tests.support.gateway import Gateway
 from tests.support.workflow import Workflow, pending

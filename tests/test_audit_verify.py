@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import Engine, exists, select, update
 from typer.testing import CliRunner
 
-from gateway.cli import cli
-from gateway.seed import seed
-from gateway.settings import Settings
-from gateway.store.tables import approval_actions, deal_approvals, deals
-from gateway.verify import verify
+from gateway.core.settings import Settings
+from gateway.core.tables import approval_actions, deal_approvals, deals
+from gateway.ops.cli import cli
+from gateway.ops.seed import seed
+from gateway.ops.verify import verify
 from tests.support.data import Data
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine
 
 from auth.dev import issue_token
-from auth.principal import Role
-from gateway.settings import Settings
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
+from gateway.core.tables import advertisers, audit_log, deal_scoping_requests, deals
 from gateway.store.database import Database
-from gateway.store.tables import advertisers, audit_log, deal_scoping_requests, deals
 from tests.support.audit import audit_rows, count
 
 DEAL_DESK = str(Path(sys.executable).with_name("deal-desk"))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.store import tables
+from gateway.core import tables
 from tests.support.data import T0, Data
 from tests.support.gateway import Gateway
 

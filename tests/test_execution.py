@@ -9,7 +9,7 @@ from typing import Any
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from gateway.graphql_app import GraphQLApp
-from resolvers.execution import Executor
+from resolvers.extensions.execution import Executor
 from tests.support.gateway import Gateway
 from tests.test_deal import DEAL_PAGE, LIST_PAGE, approved_deal, cast
 

@@ -22,9 +22,9 @@ from schemathesis import APIOperation, Case, GenerationMode
 from schemathesis.graphql import nodes
 
 from auth.dev import issue_token
-from auth.principal import Role
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 from gateway.store.migrate import migrate
 from tests.support.data import Data
 from tests.support.hardening import bearer

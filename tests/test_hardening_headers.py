@@ -11,7 +11,7 @@ import pytest
 
 from auth.dev import DevAuthenticator
 from gateway import app as gateway_app
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME, bearer, custom_gateway, error_of
 

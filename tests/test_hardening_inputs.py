@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME, bearer, custom_gateway, error_of, ids, nested
 from tests.support.server import live_server

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.operations import DEAL_LIST
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from tests.support.gateway import Gateway
 from tests.support.hardening import custom_gateway, error_of, ids, nested
 from tests.test_deal import DEAL_PAGE, LIST_PAGE, approved_deal, cast

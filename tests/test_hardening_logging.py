@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.logging import MARK, configure_logging, json_formatter
+from gateway.core.logging import MARK, configure_logging, json_formatter
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME, custom_gateway, sample
 

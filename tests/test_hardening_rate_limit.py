@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.rate_limit import MAX_BUCKETS, TokenBuckets
-from gateway.settings import Settings
+from gateway.core.settings import Settings
+from gateway.http.rate_limit import MAX_BUCKETS, TokenBuckets
 from tests.support.hardening import ME, custom_gateway, error_of
 
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from auth.dev import issue_token
-from auth.principal import Role
-from gateway.settings import Settings
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 from tests.support.hardening import answers, bearer, sample, wait_for
 from tests.test_deal import DEAL_FIELDS
 

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.tracing import provider
 from gateway.tracing.http import HttpTracingMiddleware
 from tests.support.gateway import Gateway

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import update
 
 from auth.dev import issue_token
-from auth.principal import Role
-from gateway import idempotency
 from gateway.app import create_app
-from gateway.errors import ServiceUnavailable
-from gateway.idempotency import Captured, fingerprint, is_retryable
-from gateway.settings import Settings
+from gateway.core.errors import ServiceUnavailable
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
+from gateway.core.tables import advertisers, idempotency_keys
+from gateway.http import idempotency
+from gateway.http.idempotency import Captured, fingerprint, is_retryable
 from gateway.store import party
-from gateway.store.tables import advertisers, idempotency_keys
 from tests.support.audit import audit_rows, count
 from tests.support.gateway import Gateway
 from tests.support.server import serving

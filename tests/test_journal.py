@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from typer.testing import CliRunner
 
-from gateway.cli import cli
-from gateway.repair import repair
-from gateway.settings import Settings
+from gateway.core.settings import Settings
+from gateway.core.tables import audit_log, metadata, write_operations
+from gateway.ops.cli import cli
+from gateway.ops.repair import repair
+from gateway.ops.verify import verify
 from gateway.store.images import comparable
-from gateway.store.tables import audit_log, metadata, write_operations
-from gateway.verify import verify
 from tests.support.gateway import Gateway
 from tests.support.stores import JOURNAL
 from tests.support.workflow import (

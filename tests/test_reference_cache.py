@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from auth.dev import issue_token
-from auth.principal import Role
-from gateway.reference_cache import ReferenceCache, changed
+from gateway.core.roles import Role
+from gateway.store.reference_cache import ReferenceCache, changed
 from tests.support.gateway import Gateway
 
 ADVERTISER = "query One($id: ID!) { advertiser(id: $id) { id name } }"

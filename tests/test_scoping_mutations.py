@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.ids import new_id
-from gateway.store.tables import deal_scoping_requests
+from gateway.core.ids import new_id
+from gateway.core.tables import deal_scoping_requests
 from tests.support.audit import audit_rows, count, mutation_audit_count
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Select, select, text
 
-from gateway.seed import (
+from gateway.core import tables as t
+from gateway.ops.seed import (
     ANCHOR,
     DEMO_USERS,
     FULL_SCALE,
@@ -19,7 +20,6 @@ from gateway.seed import (
     reference_sizes,
     seed,
 )
-from gateway.store import tables as t
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from gateway.workflow.rules import required_stages

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import anyio.to_thread
 
-from gateway import store_threads
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.settings import Settings
+from gateway.store import threads as store_threads
 
 
 def plain(**values: object) -> Settings:

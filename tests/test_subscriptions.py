@@ -16,11 +16,11 @@ import redis
 from starlette.applications import Starlette
 
 from auth.dev import issue_token
-from auth.principal import Role
 from gateway.app import create_app
-from gateway.events import DealEvent
-from gateway.ids import new_id
-from gateway.settings import Settings
+from gateway.core.ids import new_id
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
+from gateway.events.broker import DealEvent
 from tests.support.data import Data
 from tests.support.server import Server, serving
 from tests.support.ws import GraphQLSocket, graphql_socket

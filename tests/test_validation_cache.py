@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from resolvers import validation_cache
+from resolvers.extensions import validation_cache
 from tests.support.gateway import Gateway
 
 ME = "{ me { id } }"

@@ -15,8 +15,8 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
 from auth.dev import issue_token
-from auth.principal import Role
-from gateway.settings import Settings
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 from tests.support.hardening import answers, wait_for
 
 DEAL_DESK = Path(sys.executable).parent / "deal-desk"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from gateway.core.tables import approval_actions, audit_log
 from gateway.store import journal
-from gateway.store.tables import approval_actions, audit_log
 from tests.support.gateway import Gateway
 from tests.support.server import live_server
 from tests.support.stores import WITH_JOURNAL

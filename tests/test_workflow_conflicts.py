@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.store.tables import DEAL_STATUSES
+from gateway.core.tables import DEAL_STATUSES
 from gateway.workflow.transitions import EDITABLE, TRANSITIONS
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL

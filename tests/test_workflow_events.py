@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from gateway.events import DealEvent
+from gateway.events.broker import DealEvent
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (

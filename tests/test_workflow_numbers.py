@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Connection, select
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
+from gateway.core.tables import deal_number_counters
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
-from gateway.store.tables import deal_number_counters
 from gateway.workflow.numbers import allocate, format_number
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store.migrate import migrate
 from gateway.workflow.rules import DEFAULT_RULES
 from gateway.workflow.rules_file import RulesFileError, approval_rules, load

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway.ids import new_id
+from gateway.core.ids import new_id
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (

@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Row, Select
 
 from auth.principal import Principal
 from auth.rows import decidable_approvals, visible_deals
-from gateway.pagination import TIMESTAMP, Page, SortKey
+from gateway.core.tables import deal_approvals, deals
 from gateway.store import query
 from gateway.store.children import with_user
-from gateway.store.tables import deal_approvals, deals
+from gateway.store.pagination import TIMESTAMP, Page, SortKey
 
 QUEUE_KEYS = [
     SortKey(deal_approvals.c.activated_at, descending=False, codec=TIMESTAMP),

@@ -12,8 +12,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Row, Select, Table, select
 
-from gateway.store import query
-from gateway.store.tables import (
+from gateway.core.tables import (
     approval_actions,
     deal_approvals,
     deal_status_history,
@@ -21,6 +20,7 @@ from gateway.store.tables import (
     incentive_values,
     users,
 )
+from gateway.store import query
 
 
 def with_user(table: Table, user_column: Column[Any], *, outer: bool = False) -> Select[Any]:

@@ -12,13 +12,13 @@ import anyio.to_thread
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from gateway.errors import ServiceUnavailable
+from gateway.core.errors import ServiceUnavailable
 from gateway.store import engine as engines
 from gateway.store import journal as journals
 from gateway.store import retry
 
 if TYPE_CHECKING:
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
 log = logging.getLogger("deal_desk.store")
 

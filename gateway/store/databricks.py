@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store import (
     delta,  # noqa: F401  (registers the Delta DDL the dialect compiles)
     idle_ping,

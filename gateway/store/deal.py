@@ -13,9 +13,9 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, Table, func, or_,
 
 from auth.principal import Principal
 from auth.rows import visible_deals
-from gateway.pagination import DATE, DECIMAL, TEXT, TIMESTAMP, Codec, Page, SortKey, after_condition
+from gateway.core.tables import advertisers, agencies, deals, users
 from gateway.store import query
-from gateway.store.tables import advertisers, agencies, deals, users
+from gateway.store.pagination import DATE, DECIMAL, TEXT, TIMESTAMP, Codec, Page, SortKey, after_condition
 
 CENT = Decimal("0.01")  # the scale of deals.total_value (Money)
 RELATIONS: dict[str, Table] = {"owner": users, "advertiser": advertisers, "agency": agencies}

@@ -19,8 +19,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from gateway.core.tables import deal_approvals
 from gateway.store.sqlfunc import hours_between
-from gateway.store.tables import deal_approvals
 
 DECIDED = ("APPROVED", "REJECTED", "CHANGES_REQUESTED")
 COLUMN = "decided_hours"

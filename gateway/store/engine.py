@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from gateway.store import lakebase
 
 if TYPE_CHECKING:
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
 WRITE_OPTION = "deal_desk_write"
 JOURNAL_OPTION = "deal_desk_journal"  # gateway.store.journal.OPTION
@@ -55,7 +55,7 @@ def create(url: str, settings: Settings | None = None) -> Engine:
 
 
 def _databricks(url: URL, settings: Settings | None) -> Engine:
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
     from gateway.store import databricks
 
     engine = databricks.create_engine(url, settings or Settings())

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Row, and_, delete, select, update
 
-from gateway.ids import new_id
+from gateway.core.ids import new_id
+from gateway.core.tables import idempotency_keys as keys
 from gateway.store import retry
 from gateway.store.merge import MergeRow
-from gateway.store.tables import idempotency_keys as keys
 
 IN_PROGRESS, DONE = "IN_PROGRESS", "DONE"
 CLAIM_PREFIX = "claim:"

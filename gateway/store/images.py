@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Column, Date, Table
 
-from gateway.store.types import ExactDecimal, UtcDateTime
+from gateway.core.columns import ExactDecimal, UtcDateTime
 
 
 def comparable(column: Column[Any], value: Any) -> Any:

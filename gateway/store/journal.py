@@ -13,7 +13,7 @@ A mutation reads and checks as usual, but its Writer only records the changes. W
 4. a COMMITTED row.
 
 An operation with PENDING and nothing after it was cut short: `deal-desk audit verify --repair`
-(gateway/repair.py) completes it when its anchor was applied, and aborts it when not. Until then a
+(gateway/ops/repair.py) completes it when its anchor was applied, and aborts it when not. Until then a
 deal whose last operation is unfinished refuses further changes (CONFLICT), so no operation builds on
 a half-applied one.
 """
@@ -28,13 +28,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Table, exists, or_, select
 
-from gateway import audit, ids
-from gateway.audit import Actor
-from gateway.errors import Conflict, ServiceUnavailable
+from gateway.core import ids
+from gateway.core.errors import Conflict, ServiceUnavailable
+from gateway.core.tables import audit_log, deals, write_operations
+from gateway.store import audit
 from gateway.store import changes as statements
 from gateway.store import engine as engines
+from gateway.store.audit import Actor
 from gateway.store.changes import Change
-from gateway.store.tables import audit_log, deals, write_operations
 
 OPTION = engines.JOURNAL_OPTION
 """Execution option of a connection whose writes are journaled; its value is the Journal."""

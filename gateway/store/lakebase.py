@@ -18,7 +18,7 @@ from sqlalchemy import Engine, event
 if TYPE_CHECKING:
     from azure.core.credentials import AccessToken
 
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
 TOKEN_LIFETIME_S = 3600
 """A Lakebase database token lives one hour; assumed when the answer names no expiry."""
@@ -80,7 +80,7 @@ class LakebaseCredential:
 
 def token_source(settings: Settings | None) -> Callable[[], str] | None:
     """The cached, self-renewing token of the configured Lakebase instance or endpoint; None if none is."""
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
     settings = settings or Settings()
     instance, endpoint = settings.lakebase_instance, settings.lakebase_endpoint

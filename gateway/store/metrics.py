@@ -29,8 +29,8 @@ from sqlalchemy.sql.elements import True_
 
 from auth.principal import Principal
 from auth.rows import visible_deals
+from gateway.core.tables import STAGES, deal_approvals, deals
 from gateway.store.decided_hours import DECIDED, decided_hours
-from gateway.store.tables import STAGES, deal_approvals, deals
 
 MEDIAN = (1, 2)  # percentiles as exact fractions (numerator, denominator)
 P90 = (9, 10)

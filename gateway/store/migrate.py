@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, Table, inspect, select
 
-from gateway.store import decided_hours, delta, tables
+from gateway.core import tables
+from gateway.store import decided_hours, delta
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, literal, select, union_all
 
 from auth.principal import Principal
 from auth.rows import visible_deals, visible_reference, visible_scoping_requests, visible_users
-from gateway.store.tables import (
+from gateway.core.tables import (
     advertisers,
     agencies,
     deal_approvals,

@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Row, Select, Table, func, select
 
 from auth.principal import Principal
 from auth.rows import visible_reference
-from gateway.audit import Actor
-from gateway.ids import new_id
-from gateway.pagination import Page, SortKey
+from gateway.core.ids import new_id
 from gateway.store import query
+from gateway.store.audit import Actor
+from gateway.store.pagination import Page, SortKey
 from gateway.store.writer import Writer
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, Connection, Select, func, literal_column, 
 
 from auth.principal import Principal
 from auth.rows import visible_deals
+from gateway.core.tables import deals
 from gateway.store.deal import DealCriteria, criteria_conditions
 from gateway.store.sqlfunc import year_month
-from gateway.store.tables import deals
 
 NO_AGENCY = "NONE"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, select
 
-from gateway.pagination import Page, SortKey, after_condition
+from gateway.store.pagination import Page, SortKey, after_condition
 
 LIKE_ESCAPE = "\\"
 # Lookup statements under row rules are built once per caller and kept for this many recent callers

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, TypeVar
 import urllib3.exceptions
 from databricks.sql import exc as dbsql
 
-from gateway.errors import Conflict, GatewayError, ServiceUnavailable
+from gateway.core.errors import Conflict, GatewayError, ServiceUnavailable
 
 if TYPE_CHECKING:
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
 log = logging.getLogger("deal_desk.store")
 
@@ -118,7 +118,7 @@ class Backoff:
 
 def backoff_from(settings: Settings | None) -> Backoff:
     """The backoff that DEAL_DESK_STORE_RETRY_MAX_S bounds."""
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
     return Backoff(max_s=(settings or Settings()).store_retry_max_s)
 

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, Row, Select, select
 
 from auth.principal import Principal
 from auth.rows import visible_scoping_requests
-from gateway.pagination import TIMESTAMP, Page, SortKey
+from gateway.core.tables import deal_scoping_requests as requests
 from gateway.store import query
-from gateway.store.tables import deal_scoping_requests as requests
+from gateway.store.pagination import TIMESTAMP, Page, SortKey
 
 SORT_KEYS = [
     SortKey(requests.c.created_at, descending=True, codec=TIMESTAMP),

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, Table, select
 
 from auth.principal import Principal
-from gateway.audit import Actor
-from gateway.errors import Conflict, NotFound
-from gateway.ids import new_id
+from gateway.core.errors import Conflict, NotFound
+from gateway.core.ids import new_id
+from gateway.core.tables import advertisers, agencies
+from gateway.core.tables import deal_scoping_requests as requests
 from gateway.store import scoping
-from gateway.store.tables import advertisers, agencies
-from gateway.store.tables import deal_scoping_requests as requests
+from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 
 # CONVERTED is reached only through convertScopingRequest.

@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Row, Select, select
 
 from auth.principal import Principal
 from auth.rows import visible_users
-from gateway.audit import Actor
-from gateway.ids import new_id
+from gateway.core.ids import new_id
+from gateway.core.tables import users
 from gateway.store import query
-from gateway.store.tables import users
+from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 
 

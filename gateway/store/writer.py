@@ -12,10 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
 
-from gateway import audit, reference_cache
-from gateway.audit import Actor
-from gateway.errors import Conflict
-from gateway.store import changes, journal
+from gateway.core.errors import Conflict
+from gateway.store import audit, changes, journal, reference_cache
+from gateway.store.audit import Actor
 from gateway.store.changes import Change
 
 STALE = "The deal was changed by someone else; reload it and retry."

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from strawberry.extensions import SchemaExtension
 
-    from gateway.settings import Settings
+    from gateway.core.settings import Settings
 
 
 def provider_for(settings: Settings) -> TracerProvider | None:

@@ -9,7 +9,7 @@ from opentelemetry.trace import Span
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
-from gateway.exchange import MAX_NAME
+from gateway.core.exchange import MAX_NAME
 
 UNNAMED = "GraphQL operation"
 

@@ -8,7 +8,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.exchange import StatusRecorder
+from gateway.core.exchange import StatusRecorder
 
 
 class HttpTracingMiddleware:

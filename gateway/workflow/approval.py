@@ -8,10 +8,10 @@ from sqlalchemy import Connection, Row
 
 from auth.actions import require_decision
 from auth.principal import Principal
-from gateway.audit import Actor
-from gateway.errors import Conflict
-from gateway.ids import new_id
-from gateway.store.tables import approval_actions
+from gateway.core.errors import Conflict
+from gateway.core.ids import new_id
+from gateway.core.tables import approval_actions
+from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 from gateway.workflow import chain, history, records
 

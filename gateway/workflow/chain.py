@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row
 
-from gateway.errors import Conflict
-from gateway.ids import new_id
+from gateway.core.errors import Conflict
+from gateway.core.ids import new_id
+from gateway.core.tables import deal_approvals
 from gateway.store import children
-from gateway.store.tables import deal_approvals
 from gateway.store.writer import Writer
 from gateway.workflow import records
 from gateway.workflow.rules import StageRule, required_stages

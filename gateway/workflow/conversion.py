@@ -16,9 +16,9 @@ from sqlalchemy import Connection, Row, select
 
 from auth.actions import Action, require
 from auth.principal import Principal
-from gateway.audit import Actor
-from gateway.errors import BadUserInput, Conflict
-from gateway.store.tables import deal_scoping_requests, users
+from gateway.core.errors import BadUserInput, Conflict
+from gateway.core.tables import deal_scoping_requests, users
+from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 from gateway.workflow import records
 from gateway.workflow.deal import insert_draft

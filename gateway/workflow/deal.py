@@ -15,11 +15,11 @@ from sqlalchemy import Connection, Row, Table
 
 from auth.actions import Action, require
 from auth.principal import Principal
-from gateway.audit import Actor
-from gateway.errors import BadUserInput
-from gateway.ids import new_id
+from gateway.core.errors import BadUserInput
+from gateway.core.ids import new_id
+from gateway.core.tables import advertisers, agencies, deal_tiers, deals, incentive_values
 from gateway.store import children
-from gateway.store.tables import advertisers, agencies, deal_tiers, deals, incentive_values
+from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 from gateway.workflow import chain, history, numbers, records
 from gateway.workflow.rules import StageRule

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from gateway.ids import new_id
-from gateway.store.tables import deal_status_history, deals
+from gateway.core.ids import new_id
+from gateway.core.tables import deal_status_history, deals
 from gateway.store.writer import Writer
 from gateway.workflow.transitions import check_transition
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway.errors import ServiceUnavailable
+from gateway.core.errors import ServiceUnavailable
+from gateway.core.tables import deal_number_counters as counters
+from gateway.core.tables import deals
 from gateway.store import journal as journals
 from gateway.store import sqlfunc
-from gateway.store.tables import deal_number_counters as counters
-from gateway.store.tables import deals
 
 PREFIX = "DD"
 ATTEMPTS = 20

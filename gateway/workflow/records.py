@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Row, Select, Table, func, select
 
 from auth.principal import Principal
 from auth.rows import visible_deals, visible_reference, visible_scoping_requests
-from gateway.errors import NotFound
+from gateway.core.errors import NotFound
+from gateway.core.tables import deal_approvals, deal_scoping_requests, deals
 from gateway.store import journal as journals
-from gateway.store.tables import deal_approvals, deal_scoping_requests, deals
 
 LOCKING_DIALECTS = frozenset({"postgresql"})
 

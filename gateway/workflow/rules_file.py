@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from gateway.store.tables import STAGES
+from gateway.core.tables import STAGES
 from gateway.workflow.rules import DEFAULT_RULES, StageRule
 
 FLAGS = ("always", "non_standard_terms")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.errors import Conflict
+from gateway.core.errors import Conflict
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "DRAFT": frozenset({"PENDING_APPROVAL", "WITHDRAWN"}),

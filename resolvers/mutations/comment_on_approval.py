@@ -6,13 +6,13 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import Action, require
-from gateway.context import Context
-from gateway.events import DealEvent
-from gateway.ids import require_id
+from gateway.core.ids import require_id
+from gateway.events.broker import DealEvent
 from gateway.workflow import approval as workflow
-from resolvers.approval import ApprovalAction
-from resolvers.deal_validation import required_text
-from resolvers.user import User
+from resolvers.approval.types import ApprovalAction
+from resolvers.common.context import Context
+from resolvers.deal.validation import required_text
+from resolvers.user.types import User
 
 
 def validate(approval_id: str, comment: str) -> tuple[str, str]:

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import require
-from gateway.context import Context
+from gateway.core.tables import advertisers
 from gateway.store import party
-from gateway.store.tables import advertisers
-from resolvers.inputs import CreateAdvertiserInput
-from resolvers.party import Advertiser
-from resolvers.validation import text
+from resolvers.common.context import Context
+from resolvers.common.validation import text
+from resolvers.party.inputs import CreateAdvertiserInput
+from resolvers.party.types import Advertiser
 
 
 def validate(value: CreateAdvertiserInput) -> dict[str, Any]:

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import require
-from gateway.context import Context
+from gateway.core.tables import agencies
 from gateway.store import party
-from gateway.store.tables import agencies
-from resolvers.inputs import CreateAgencyInput
-from resolvers.party import Agency
-from resolvers.validation import text
+from resolvers.common.context import Context
+from resolvers.common.validation import text
+from resolvers.party.inputs import CreateAgencyInput
+from resolvers.party.types import Agency
 
 
 def validate(value: CreateAgencyInput) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from strawberry.types import Info
 
 from auth.actions import Action, require
 from auth.principal import Principal
-from gateway.context import Context
 from gateway.workflow import deal as workflow
-from resolvers import deal_validation as check
-from resolvers.deal import Deal
-from resolvers.inputs import CreateDealInput
+from resolvers.common.context import Context
+from resolvers.deal import validation as check
+from resolvers.deal.inputs import CreateDealInput
+from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed
 
 

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import Action, require
-from gateway.context import Context
-from gateway.ids import require_id
+from gateway.core.ids import require_id
 from gateway.store import scoping_writes
-from resolvers.inputs import CreateScopingRequestInput
-from resolvers.scoping import ScopingRequest
-from resolvers.validation import NOTE_LENGTH, currency, date_range, money, text
+from resolvers.common.context import Context
+from resolvers.common.validation import NOTE_LENGTH, currency, date_range, money, text
+from resolvers.scoping.inputs import CreateScopingRequestInput
+from resolvers.scoping.types import ScopingRequest
 
 
 def validate(value: CreateScopingRequestInput) -> dict[str, Any]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from auth.actions import Action, require
 from auth.principal import Principal
-from gateway.audit import Actor
-from gateway.context import Context
-from gateway.events import DealEvent
-from resolvers.deal import Deal
+from gateway.events.broker import DealEvent
+from gateway.store.audit import Actor
+from resolvers.common.context import Context
+from resolvers.deal.types import Deal
 
 
 def require_role(principal: Principal, action: Action) -> None:

@@ -9,14 +9,14 @@ from strawberry.types import Info
 
 from auth.actions import STAGE_ROLES
 from auth.principal import Principal
-from gateway.context import Context
-from gateway.errors import Forbidden
-from gateway.ids import require_id
+from gateway.core.errors import Forbidden
+from gateway.core.ids import require_id
 from gateway.workflow import approval as workflow
-from resolvers.deal import Deal
-from resolvers.enums import ApprovalDecision
+from resolvers.common.context import Context
+from resolvers.common.enums import ApprovalDecision
+from resolvers.common.validation import NOTE_LENGTH, text
+from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed
-from resolvers.validation import NOTE_LENGTH, text
 
 
 def validate(approval_id: str, comment: str | None) -> tuple[str, str | None]:

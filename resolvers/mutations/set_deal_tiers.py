@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import Action
-from gateway.context import Context
-from gateway.ids import require_id
+from gateway.core.ids import require_id
 from gateway.workflow import deal as workflow
-from resolvers import deal_validation as check
-from resolvers.deal import Deal
-from resolvers.inputs import DealTierInput
+from resolvers.common.context import Context
+from resolvers.deal import validation as check
+from resolvers.deal.inputs import DealTierInput
+from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed, require_role
 
 

@@ -8,12 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import Action, require
-from gateway.context import Context
-from gateway.ids import require_id
+from gateway.core.ids import require_id
 from gateway.store import scoping_writes
-from resolvers.enums import ScopingStatus
-from resolvers.scoping import ScopingRequest
-from resolvers.validation import NOTE_LENGTH, text
+from resolvers.common.context import Context
+from resolvers.common.enums import ScopingStatus
+from resolvers.common.validation import NOTE_LENGTH, text
+from resolvers.scoping.types import ScopingRequest
 
 
 def validate(id: str, reason: str | None) -> tuple[str, str | None]:

@@ -8,11 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from auth.actions import Action
-from gateway.context import Context
-from gateway.ids import require_id
+from gateway.core.ids import require_id
 from gateway.workflow import deal as workflow
-from resolvers.deal import Deal
-from resolvers.deal_validation import required_text
+from resolvers.common.context import Context
+from resolvers.deal.types import Deal
+from resolvers.deal.validation import required_text
 from resolvers.mutations.deal_result import committed, require_role
 
 

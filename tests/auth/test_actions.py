@@ -10,8 +10,9 @@ import pytest
 from graphql import build_schema
 
 from auth.actions import Action, may_decide, permits, require, require_decision
-from auth.principal import Principal, Role
-from gateway.errors import Forbidden
+from auth.principal import Principal
+from gateway.core.errors import Forbidden
+from gateway.core.roles import Role
 
 CONTRACT = Path("/work/shared/spec/contract.graphql")
 ME, SOMEONE_ELSE = "user-me", "user-other"

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from gateway.app import create_app
-from gateway.settings import Settings
-from gateway.store.tables import users
+from gateway.core.settings import Settings
+from gateway.core.tables import users
 from tests.support.gateway import Gateway
 from tests.support.okta import EMAIL, NAME, SUB, OktaServer, b64url, forge, hs256
 

@@ -15,8 +15,9 @@ from joserfc import jws
 
 from auth.errors import AuthenticationError, AuthUnavailable
 from auth.okta import OktaAuthenticator
-from auth.principal import Claims, Role
-from gateway.settings import Settings
+from auth.principal import Claims
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 from tests.support.okta import SUB, OktaServer, b64url, forge, hs256, new_ec_key, new_rsa_key
 
 HOUR = 3600

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType, build_schema
 
-from auth.principal import Role
+from gateway.core.roles import Role
 from resolvers.schema import schema
 from tests.support.gateway import Gateway
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from tests.support.statements import Ids, reads

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, Table, delete, select, update
 
-from gateway import seed
-from gateway.settings import Settings
+from gateway.core import tables
+from gateway.core.columns import UTC
+from gateway.core.settings import Settings
+from gateway.ops import seed
 from gateway.store import engine as engines
-from gateway.store import tables
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
-from gateway.store.types import UTC
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse
 
 # py4j logs from __del__ at interpreter exit, after pytest closed the captured streams.

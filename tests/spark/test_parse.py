@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from gateway.settings import Settings
+from gateway.core import tables
+from gateway.core.settings import Settings
 from gateway.store import engine as engines
-from gateway.store import tables
 from gateway.store.migrate import migrate
 from tests.spark.conftest import WAREHOUSE_URL
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse, sent_sql

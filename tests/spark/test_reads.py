@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from gateway.store.types import UTC
+from gateway.core.columns import UTC
 from tests.support.fake_warehouse import FakeWarehouse, sent_sql
 from tests.support.statements import Ids, capture, ids_from_store, reads
 

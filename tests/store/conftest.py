@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import Table, event
 from sqlalchemy.engine import make_url
 
-from auth.principal import Principal, Role
-from gateway.ids import new_id
+from auth.principal import Principal
+from gateway.core.ids import new_id
+from gateway.core.roles import Role
+from gateway.core.tables import STAGES, advertisers, agencies, deal_approvals, deals, users
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
-from gateway.store.tables import STAGES, advertisers, agencies, deal_approvals, deals, users
 
 POSTGRES_URL = os.environ.get("DEAL_DESK_TEST_POSTGRES_URL")
 STORES = ["sqlite", *([pytest.param("postgresql", marks=pytest.mark.postgres)] if POSTGRES_URL else [])]

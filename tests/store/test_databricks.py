@@ -19,7 +19,7 @@ from azure.identity import CertificateCredential, ClientSecretCredential, Manage
 from databricks.sql.auth.auth import get_python_sql_connector_auth_provider
 from sqlalchemy.engine import make_url
 
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store import databricks
 from gateway.store import engine as engines
 from gateway.store.databricks import (

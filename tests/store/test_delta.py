@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import CheckConstraint
 
-from gateway.settings import Settings
+from gateway.core import tables
+from gateway.core.settings import Settings
 from gateway.store import engine as engines
-from gateway.store import tables
 from gateway.store.delta import DELTA_PROPERTIES
 from gateway.store.migrate import MIGRATIONS, migrate
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from gateway.errors import Conflict
-from gateway.idempotency import IdempotencyMiddleware, Keyed
-from gateway.settings import Settings
+from gateway.core.errors import Conflict
+from gateway.core.settings import Settings
+from gateway.http.idempotency import IdempotencyMiddleware, Keyed
 from gateway.store import idempotency as store
 from gateway.store import retry
 from gateway.store.database import Database

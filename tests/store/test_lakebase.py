@@ -15,8 +15,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from gateway.errors import ServiceUnavailable
-from gateway.settings import Settings
+from gateway.core.errors import ServiceUnavailable
+from gateway.core.settings import Settings
 from gateway.store import engine as engines
 from gateway.store import lakebase
 from gateway.store.database import unavailable_on_connection_errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from auth.principal import Role
+from gateway.core.roles import Role
 from gateway.store import approval, children, deal
 from gateway.store.database import Database
 from tests.store.conftest import Seed, principal

@@ -9,12 +9,13 @@ from dataclasses import astuple
 import pytest
 from sqlalchemy import text, update
 
-from auth.principal import Principal, Role
+from auth.principal import Principal
+from gateway.core.roles import Role
+from gateway.core.tables import deal_approvals
 from gateway.store import metrics
 from gateway.store.database import Database
 from gateway.store.decided_hours import DECIDED
 from gateway.store.migrate import migrate
-from gateway.store.tables import deal_approvals
 from tests.store.conftest import Seed, World, principal, recorded
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)

@@ -7,7 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from auth.principal import Principal, Role
+from auth.principal import Principal
+from gateway.core.roles import Role
 from gateway.store import pipeline
 from gateway.store.database import Database
 from gateway.store.deal import DealCriteria

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from gateway.errors import ServiceUnavailable
+from gateway.core.errors import ServiceUnavailable
 from gateway.store.database import Database
 
 

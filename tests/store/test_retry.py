@@ -9,7 +9,7 @@ import urllib3.exceptions
 from databricks.sql.exc import MaxRetryDurationError
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
-from gateway.errors import Conflict, ServiceUnavailable
+from gateway.core.errors import Conflict, ServiceUnavailable
 from gateway.store import retry
 from gateway.store.retry import Backoff, Kind
 from tests.support import warehouse_errors as errors

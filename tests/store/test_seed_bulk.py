@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from gateway import seed
-from gateway.settings import Settings
+from gateway.core import tables
+from gateway.core.settings import Settings
+from gateway.ops import seed
 from gateway.store import engine as engines
-from gateway.store import tables
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from tests.support.fake_warehouse import fake_warehouse

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import Connection, text
 
 from gateway.app import create_app
-from gateway.audit import Actor
-from gateway.errors import Conflict, ServiceUnavailable
-from gateway.settings import Settings
-from gateway.store import journal, retry, tables
+from gateway.core import tables
+from gateway.core.errors import Conflict, ServiceUnavailable
+from gateway.core.settings import Settings
+from gateway.store import journal, retry
+from gateway.store.audit import Actor
 from gateway.store.database import Database
 from gateway.store.retry import Backoff
 from gateway.store.writer import Writer

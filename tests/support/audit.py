@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, select
 
-from gateway.store.tables import audit_log
+from gateway.core.tables import audit_log
 
 
 def count(engine: Engine, table: Table) -> int:

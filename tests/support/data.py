@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
 
-from gateway.ids import new_id
-from gateway.store import tables
+from gateway.core import tables
+from gateway.core.ids import new_id
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from databricks.sql.exc import ServerOperationError
 from sqlalchemy import Engine, event
 
-from gateway.store import tables
+from gateway.core import tables
 
 NAME = re.compile(r"`?(\w+)`?\s*$")
 

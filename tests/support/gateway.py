@@ -9,8 +9,8 @@ import httpx
 from starlette.applications import Starlette
 
 from auth.dev import issue_token
-from auth.principal import Role
-from gateway.settings import Settings
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
 from tests.support.data import Data
 
 STATEMENTS = re.compile(r'^deal_desk_db_statements_total\{store="(\w+)"\} ([0-9.e+]+)$', re.M)

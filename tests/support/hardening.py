@@ -12,7 +12,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 from gateway.store.migrate import migrate
 from tests.support.gateway import Gateway
 

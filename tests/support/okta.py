@@ -21,7 +21,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
-from gateway.settings import DEFAULT_ROLE_MAP, Settings
+from gateway.core.settings import DEFAULT_ROLE_MAP, Settings
 
 AUDIENCE = "api://deal-desk"
 ISSUER_PATH = "/oauth2/default"

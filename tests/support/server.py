@@ -15,7 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.core.settings import Settings
 
 T = TypeVar("T")
 START_TIMEOUT_S = 10.0

@@ -20,11 +20,12 @@ from sqlalchemy import Connection, Date, Engine, Integer, Table, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 
-from auth.principal import Principal, Role
-from gateway import repair, seed, verify
-from gateway.audit import Actor
-from gateway.errors import GatewayError
-from gateway.pagination import Page
+from auth.principal import Principal
+from gateway.core import tables
+from gateway.core.columns import ExactDecimal, UtcDateTime
+from gateway.core.errors import GatewayError
+from gateway.core.roles import Role
+from gateway.ops import repair, seed, verify
 from gateway.store import (
     approval,
     children,
@@ -38,12 +39,12 @@ from gateway.store import (
     scoping,
     scoping_writes,
     sqlfunc,
-    tables,
     user,
 )
+from gateway.store.audit import Actor
 from gateway.store.deal import DealCriteria
 from gateway.store.migrate import current_version
-from gateway.store.types import ExactDecimal, UtcDateTime
+from gateway.store.pagination import Page
 from gateway.store.writer import Writer
 from gateway.workflow import numbers, records
 
@@ -170,7 +171,7 @@ class Ids:
 
 
 def ids_from_store(engine: Engine) -> Ids:
-    """Real ids from a store seeded by gateway.seed; the pivot: a deal of the NA demo seller with actions."""
+    """Real ids from a store seeded by gateway.ops.seed; pivot: a deal of the NA demo seller with actions."""
     t, mail = tables, "@" + seed.DOMAIN
     with engine.connect() as connection:
         by_email = dict(connection.execute(select(t.users.c.email, t.users.c.id)).all())

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from gateway.store.tables import audit_log, metadata, users
+from gateway.core.tables import audit_log, metadata, users
 from tests.support.audit import SIGN_INS
 from tests.support.gateway import Gateway
 

@@ -1,0 +1,138 @@
+"""Settings read from DEAL_DESK_* environment variables (PRODUCT.md, Configuration)."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gateway.core.roles import Role
+
+DEFAULT_ROLE_MAP = {
+    "dealdesk-sellers": "SELLER",
+    "dealdesk-sales-managers": "SALES_MANAGER",
+    "dealdesk-desk": "DEAL_DESK",
+    "dealdesk-finance": "FINANCE",
+    "dealdesk-legal": "LEGAL",
+    "dealdesk-executives": "EXECUTIVE",
+    "dealdesk-analysts": "ANALYST",
+    "dealdesk-admins": "ADMIN",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway; each CLI command reads the same ones."""
+
+    model_config = SettingsConfigDict(env_prefix="DEAL_DESK_", extra="ignore")
+
+    env: str = "development"
+    database_url: Annotated[str, Field(repr=False)] = "sqlite:///./deal_desk.db"  # may carry a password
+    auth_issuer: str | None = None
+    auth_audience: str = "api://deal-desk"
+    auth_jwks_url: str | None = None
+    auth_groups_claim: str = "groups"
+    auth_region_claim: str = "region"
+    auth_role_map: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROLE_MAP))
+    dev_key_file: str | None = None
+    migrate_on_start: bool = True
+    page_size_default: int = 50
+    page_size_max: int = 500
+    approval_rules_file: str | None = None  # TOML replacing the default approval rules (rules_file.py)
+    events_url: str | None = None  # Redis URL of the deal-event broker shared by replicas; unset = in-process
+    # Databricks SQL warehouse (docs/databricks.md); secrets come from the environment or from *_file paths.
+    databricks_auth: Literal["pat", "azure-sp", "azure-msi", "oauth-m2m"] = "pat"
+    databricks_token: SecretStr | None = None
+    databricks_token_file: str | None = None
+    databricks_client_id: str | None = None
+    databricks_client_secret: SecretStr | None = None
+    databricks_client_secret_file: str | None = None
+    databricks_tenant_id: str | None = None
+    databricks_certificate_path: str | None = None
+    databricks_certificate_password: SecretStr | None = None
+    # How writes commit: "auto" journals them where the store has no multi-statement transactions
+    # (Databricks) and uses one transaction elsewhere; "journal" forces the journal (tests, drills).
+    write_mode: Literal["auto", "transaction", "journal"] = "auto"
+    databricks_statement_timeout_s: Annotated[int, Field(gt=0)] = 300
+    # Seconds a Databricks read (or a write statement losing a Delta commit race) is retried (store/retry.py).
+    store_retry_max_s: Annotated[float, Field(ge=0)] = 10.0
+    # Databricks Lakebase (docs/postgresql.md): with one of these, PostgreSQL logins use OAuth tokens.
+    lakebase_instance: str | None = None  # a provisioned database instance's name
+    lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>
+    # Hardening (docs/operations.md).
+    log_level: str = "INFO"
+    query_max_aliases: Annotated[int, Field(gt=0)] = 30
+    query_max_tokens: Annotated[int, Field(gt=0)] = 2000
+    query_max_cost: Annotated[int, Field(gt=0)] = 250_000
+    query_cost_list_size: Annotated[int, Field(gt=0)] = 5  # assumed items of a list without `first`
+    rate_limit_per_s: Annotated[float, Field(ge=0)] = 20.0  # per caller; 0 turns rate limiting off
+    rate_limit_burst: Annotated[int, Field(gt=0)] = 100
+    max_body_bytes: Annotated[int, Field(gt=0)] = 1_048_576
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # JSON list or comma-separated
+    behind_tls: bool = False  # sends Strict-Transport-Security
+    graphiql: bool | None = None  # unset: on except in production
+    introspection: bool | None = None  # unset: on except in production
+    # Performance (docs/performance.md): seconds a verified token / a reference row by id is reused; 0 = off.
+    auth_token_cache_s: Annotated[float, Field(ge=0)] = 60.0
+    reference_cache_s: Annotated[float, Field(ge=0)] = 10.0
+    store_threads: Annotated[int | None, Field(gt=0)] = None  # statements at once; unset: 8 SQLite, 40 else
+    otel_enabled: bool = False  # OpenTelemetry spans; OTEL_* variables configure the export
+
+    @field_validator("auth_role_map", mode="before")
+    @classmethod
+    def _parse_role_map(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.lstrip().startswith("[") else [
+                origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("auth_role_map")
+    @classmethod
+    def _check_roles(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value.values()) - {role.value for role in Role})
+        if unknown:
+            raise ValueError(f"DEAL_DESK_AUTH_ROLE_MAP names unknown roles: {', '.join(unknown)}")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        """True when DEAL_DESK_ENV says production."""
+        return self.env.lower() == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        """GraphiQL is served: as set, else everywhere but production."""
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        """Introspection is answered: as set, else everywhere but production."""
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def jwks_url(self) -> str | None:
+        """The JWKS location: explicit, else derived from the issuer."""
+        if self.auth_jwks_url:
+            return self.auth_jwks_url
+        return f"{self.auth_issuer.rstrip('/')}/v1/keys" if self.auth_issuer else None
+
+    @cached_property
+    def dev_key_path(self) -> Path:
+        """Where dev auth keeps its signing key: beside a local SQLite file, else cwd."""
+        if self.dev_key_file:
+            return Path(self.dev_key_file)
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            db_path = Path(self.database_url[len(prefix):])
+            return db_path.with_name(db_path.name + ".devkey.json")
+        return Path("deal_desk.devkey.json")

@@ -1,0 +1,1 @@
+"""Deal events published after commit, and the brokers that carry them to subscribers."""

@@ -1,0 +1,290 @@
+"""Idempotency-Key on POST /graphql: a retry with the same key and caller gets the first response again.
+
+The key is claimed by INSERT (its primary key makes concurrent duplicates race-free; on Databricks,
+which enforces no key, by MERGE and a claim token: gateway/store/idempotency.py) before the request
+runs; the response is stored before it is sent, so a client that saw it can always replay it.
+A claim never finished (a crashed process) is answered with CONFLICT and never run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.exc import IntegrityError
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.core.errors import Conflict, GatewayError, ServiceUnavailable
+from gateway.core.metrics import count_error
+from gateway.store import idempotency as store
+from gateway.store.database import Database
+
+log = logging.getLogger("deal_desk.idempotency")
+
+HEADER = "idempotency-key"
+FIELD = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+TTL = dt.timedelta(hours=24)
+STALE_AFTER = dt.timedelta(seconds=60)
+WAIT_S = 10.0
+RETRY_AFTER_S = 5
+PURGE_EVERY_S = 600.0
+STREAMING = ("multipart/mixed", "text/event-stream")
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """One keyed request: the caller's subject, the key and the fingerprint of the body."""
+
+    sub: str
+    key: str
+    request_hash: str
+
+
+@dataclass
+class Captured:
+    """A response held back until it is stored; a streamed one (a subscription) goes straight through."""
+
+    downstream: Send
+    start: Message | None = None
+    chunks: list[bytes] = field(default_factory=list)
+    streamed: bool = False
+
+    async def send(self, message: Message) -> None:
+        """The `send` given to the app."""
+        if message["type"] == "http.response.start":
+            self.start = message
+            content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
+            self.streamed = content_type.startswith(STREAMING)
+        if self.streamed:
+            await self.downstream(message)
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+
+    @property
+    def status(self) -> int:
+        """The HTTP status (500 when the app sent none)."""
+        return int(self.start["status"]) if self.start else 500
+
+    @property
+    def body(self) -> bytes:
+        """The whole body."""
+        return b"".join(self.chunks)
+
+    async def forward(self, send: Send) -> None:
+        """Send the response as the app wrote it."""
+        assert self.start is not None
+        await send(self.start)
+        await send({"type": "http.response.body", "body": self.body})
+
+
+class IdempotencyMiddleware:
+    """Handles POSTs to `path` that carry an Idempotency-Key; runs after authentication."""
+
+    def __init__(self, app: ASGIApp, *, db: Database, path: str = "/graphql") -> None:
+        self.app, self.db, self.path = app, db, path
+        self.last_purge = float("-inf")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self._key_of(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        if not 0 < len(key) <= MAX_KEY_LENGTH:
+            await reply(send, 400, BadKey(f"{FIELD} must be 1 to {MAX_KEY_LENGTH} characters."))
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away before sending its request
+        keyed = Keyed(scope["user"].sub, key, fingerprint(body))
+        try:
+            await self._handle(keyed, scope, replaying(body, receive), send)
+        except ServiceUnavailable as error:
+            await reply(send, 503, error, {"retry-after": str(RETRY_AFTER_S)})
+
+    def _key_of(self, scope: Scope) -> str | None:
+        """The key of a request this middleware handles, else None."""
+        if scope["type"] != "http" or scope["method"] != "POST" or "user" not in scope:
+            return None
+        if scope["path"].rstrip("/") != self.path:
+            return None
+        return Headers(scope=scope).get(HEADER)
+
+    async def _handle(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            if await self._claim(keyed):
+                await self._execute(keyed, scope, receive, send)
+                return
+            row = await self._settled(keyed, deadline)
+            if row is not None:
+                await answer(row, keyed, send)
+                return
+        await reply(send, 409, StillRunning(), {"retry-after": str(RETRY_AFTER_S)})
+
+    async def _claim(self, keyed: Keyed) -> bool:
+        """True when this request now holds the key."""
+        now = utcnow()
+        await self._purge(now)
+        try:
+            return await self.db.write(store.claim, sub=keyed.sub, key=keyed.key,
+                                       request_hash=keyed.request_hash, now=now, ttl=TTL)
+        except (IntegrityError, Conflict):  # held by another request (Conflict: Delta kept refusing)
+            return False
+
+    async def _purge(self, now: dt.datetime) -> None:
+        """Delete expired keys, at most every PURGE_EVERY_S per process."""
+        if time.monotonic() < self.last_purge + PURGE_EVERY_S:
+            return
+        self.last_purge = time.monotonic()
+        try:
+            purged = await self.db.write(store.purge_expired, now=now)
+        except Conflict:  # Databricks: concurrent claims kept winning; the next purge takes them
+            return
+        log.info("purged %d expired idempotency keys", purged)
+
+    async def _settled(self, keyed: Keyed, deadline: float) -> Row[Any] | None:
+        """The key's record once there is an answer in it (or the wait is over); None when it is gone."""
+        delay = 0.02
+        while True:
+            row = await self.db.read(store.find, sub=keyed.sub, key=keyed.key, now=utcnow())
+            if row is None or row.status == store.DONE or row.request_hash != keyed.request_hash:
+                return row
+            if is_stale(row) or time.monotonic() + delay >= deadline:
+                return row
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    async def _execute(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request, store its response (or release the key), then send it."""
+        response = Captured(send)
+        try:
+            await self.app(scope, receive, response.send)
+        except BaseException:
+            await self._finish(store.release, keyed)
+            raise
+        if response.streamed:  # already sent, and nothing to replay
+            await self._finish(store.release, keyed)
+            return
+        if is_retryable(response.status, response.body):
+            await self._finish(store.release, keyed)
+        else:
+            await self._finish(store.complete, keyed, status=response.status,
+                               body=response.body.decode())
+        await response.forward(send)
+
+    async def _finish(self, fn: Any, keyed: Keyed, **values: Any) -> None:
+        # A failure here leaves the claim IN_PROGRESS: retries get CONFLICT, never a second run.
+        try:
+            await self.db.write(fn, sub=keyed.sub, key=keyed.key, **values)
+        except Exception:
+            log.exception("could not settle idempotency key of %s", keyed.sub)
+
+
+class BadKey(GatewayError):
+    """The Idempotency-Key header is unusable, or was used before with another body."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field=FIELD)
+
+
+class StillRunning(GatewayError):
+    """The request holding the key has not finished."""
+
+    code = "CONFLICT"
+
+    def __init__(self, message: str = f"A request with this {FIELD} is still running; retry later.") -> None:
+        super().__init__(message, field=FIELD)
+
+
+async def answer(row: Row[Any], keyed: Keyed, send: Send) -> None:
+    """Answer from the key's record: the stored response, or why there is none."""
+    if row.request_hash != keyed.request_hash:
+        await reply(send, 422, BadKey(f"This {FIELD} was used with a different request body."))
+    elif row.status == store.DONE:
+        await respond(send, row.response_status, row.response_body.encode(),
+                      {"idempotent-replayed": "true"})
+    elif is_stale(row):
+        await reply(send, 409, StillRunning(f"The request holding this {FIELD} never finished; "
+                                            "it will not run again. Check its effect, then use a new key."))
+    else:
+        await reply(send, 409, StillRunning(), {"retry-after": str(RETRY_AFTER_S)})
+
+
+def is_stale(row: Row[Any]) -> bool:
+    """True for a claim left IN_PROGRESS longer than any request runs (its process died)."""
+    return bool(row.status == store.IN_PROGRESS and row.created_at < utcnow() - STALE_AFTER)
+
+
+def is_retryable(status: int, body: bytes) -> bool:
+    """A server failure or an unavailable store, with no field of `data` answered (nothing was done)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return status >= 500
+    if not isinstance(parsed, dict):
+        return status >= 500
+    codes = {(error.get("extensions") or {}).get("code") for error in parsed.get("errors") or []}
+    answered = any(value is not None for value in (parsed.get("data") or {}).values())
+    return (status >= 500 or "SERVICE_UNAVAILABLE" in codes) and not answered
+
+
+def fingerprint(body: bytes) -> str:
+    """SHA-256 of the body, of its canonical JSON form when it is JSON (key order does not matter)."""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: the GraphQL app refuses it
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body; None when the client disconnects first."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that yields the already-read body once, then defers to the client's."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+async def reply(send: Send, status: int, error: GatewayError, extra: dict[str, str] | None = None) -> None:
+    """A GraphQL-shaped error response."""
+    count_error(error.code)
+    body = json.dumps({"errors": [{"message": str(error), "extensions": error.extensions}]}).encode()
+    await respond(send, status, body, extra or {})
+
+
+async def respond(send: Send, status: int, body: bytes, extra: dict[str, str]) -> None:
+    """A JSON response."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(name.encode(), value.encode()) for name, value in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def utcnow() -> dt.datetime:
+    """The current UTC instant."""
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,1 @@
+"""Commands and processes around the gateway: the CLI, worker processes, seeding, audit verify and repair."""

@@ -1,0 +1,138 @@
+"""The `deal-desk` command line: serve, migrate, seed, token, export-schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.core.roles import Role
+from gateway.core.settings import Settings
+
+cli = typer.Typer(help="Deal Desk GraphQL gateway.", no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, help="Worker processes on the port.")] = 1) -> None:
+    """Run the gateway (migrating the store first)."""
+    if workers > 1:
+        from gateway.ops.workers import serve as serve_workers
+
+        serve_workers(Settings(), host=host, port=port, workers=workers)
+        return
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.core.logging import configure_logging
+    from gateway.ops.workers import settle_heap
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
+    app = create_app(settings)
+    settle_heap()
+    signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
+    # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,
+                access_log=False, timeout_graceful_shutdown=30)
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    """SIGTERM outside uvicorn, and the one it re-raises after its graceful shutdown: exit with status 0."""
+    raise SystemExit(0)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the schema of the store; safe to run again."""
+    from gateway.store.database import Database
+    from gateway.store.migrate import migrate as apply
+
+    db = Database(Settings().database_url)
+    applied = apply(db.engine)
+    typer.echo(f"applied {len(applied)} migration(s)" if applied else "schema is up to date")
+    db.dispose()
+
+
+@cli.command()
+def seed(scale: Annotated[int, typer.Option(min=1, help="Months of history; 84 = the 7-year volumes.")] = 1,
+         seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 7,
+         if_empty: Annotated[bool, typer.Option(help="Skip when the store has deals.")] = False) -> None:
+    """Write deterministic demo data."""
+    from gateway.ops import seed as seeding
+    from gateway.store.database import Database
+    from gateway.store.migrate import migrate as apply
+
+    db = Database(Settings().database_url)
+    apply(db.engine)
+    if if_empty and seeding.has_deals(db.engine):
+        typer.echo("store already has deals; not seeding")
+        return
+    try:
+        counts = seeding.seed(db.engine, scale=scale, seed=seed)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    typer.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
+    db.dispose()
+
+
+@cli.command()
+def token(email: Annotated[str, typer.Option(help="The user's e-mail (subject dev|<email>).")],
+          role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+          region: str | None = None, name: str | None = None, hours: int = 12) -> None:
+    """Print a dev-auth bearer token (only when no Okta issuer is configured)."""
+    from auth.dev import issue_token
+
+    settings = Settings()
+    if settings.auth_issuer or settings.is_production:
+        raise typer.BadParameter("dev tokens exist only with dev auth: no DEAL_DESK_AUTH_ISSUER, "
+                                 "not DEAL_DESK_ENV=production")
+    typer.echo(issue_token(settings, email=email, roles=role, region=region, name=name,
+                           lifetime_s=hours * 3600))
+
+
+@cli.command("export-schema")
+def export_schema(output: Path = Path("schema.graphql")) -> None:
+    """Write the served schema's SDL."""
+    from resolvers.schema import schema
+
+    output.write_text(schema.as_str() + "\n")
+    typer.echo(f"wrote {output}")
+
+
+audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
+cli.add_typer(audit, name="audit")
+
+
+@audit.command("verify")
+def audit_verify(
+    repair: Annotated[bool, typer.Option(help="Complete or abort journaled writes cut short.")] = False,
+    older_than: Annotated[int, typer.Option(min=0, help="Repair writes unfinished this many seconds or "
+                                                        "more (younger ones may still run).")] = 300,
+    limit: Annotated[int, typer.Option(min=1, help="Unexplained deals to list at most.")] = 100,
+) -> None:
+    """Check that every deal's current state is explained by its history and audit records."""
+    from gateway.ops import repair as repairs
+    from gateway.ops import verify
+    from gateway.store.database import Database
+
+    db = Database(Settings().database_url)
+    try:
+        if repair:
+            outcome = repairs.repair(db.engine, older_than=dt.timedelta(seconds=older_than))
+            typer.echo(outcome.summary())
+        report = verify.verify(db.engine)
+    finally:
+        db.dispose()
+    verify.print_report(report, limit=limit)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the `deal-desk` script."""
+    cli()

@@ -1,0 +1,1 @@
+"""The analytics domain: its types, queries, inputs and validation."""

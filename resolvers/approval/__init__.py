@@ -1,0 +1,1 @@
+"""The approval domain: its types, queries, inputs and validation."""

@@ -1,0 +1,77 @@
+"""DealApproval and ApprovalAction, and the caller's approval queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.store.rows import RowLike
+from loaders.records import ApprovalRecord, Joined
+from resolvers.common.context import Context
+from resolvers.common.enums import ApprovalActionType, ApprovalStage, ApprovalStatus
+from resolvers.common.node import Node
+from resolvers.common.objects import Objects
+from resolvers.deal.types import Deal
+from resolvers.user.types import User
+
+
+@strawberry.type
+class ApprovalAction:
+    id: strawberry.ID
+    action: ApprovalActionType
+    actor: User
+    comment: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: RowLike, actor: User) -> ApprovalAction:
+        """An action from an `approval_actions` row and its actor."""
+        return cls(id=strawberry.ID(row["id"]), action=ApprovalActionType(row["action"]), actor=actor,
+                   comment=row["comment"], created_at=row["created_at"])
+
+    @classmethod
+    def from_joined(cls, action: Joined, objects: Objects) -> ApprovalAction:
+        """An action from an `approval_actions` row joined with its actor."""
+        return cls.from_row(action.row, objects.must(User, action.user))
+
+
+@strawberry.type
+class DealApproval(Node):
+    id: strawberry.ID
+    stage: ApprovalStage
+    sequence: int
+    status: ApprovalStatus
+    decided_by: User | None = strawberry.field(description="Who decided, once decided.")
+    due_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    deal_id: strawberry.Private[str]
+    known_actions: strawberry.Private[list[ApprovalAction] | None] = None  # read with the deal's approvals
+
+    @classmethod
+    def from_record(cls, record: ApprovalRecord, objects: Objects) -> DealApproval:
+        """An approval from its row, its decider's row and, when read with it, its actions."""
+        row, actions = record.row, record.actions
+        return cls(id=strawberry.ID(row["id"]), stage=ApprovalStage(row["stage"]),
+                   sequence=row["sequence"], status=ApprovalStatus(row["status"]),
+                   decided_by=objects.maybe(User, record.decided_by), due_at=row["due_at"],
+                   decided_at=row["decided_at"], deal_id=row["deal_id"],
+                   known_actions=None if actions is None else [ApprovalAction.from_joined(action, objects)
+                                                               for action in actions])
+
+    @strawberry.field
+    async def deal(self, info: Info[Context, None]) -> Deal:
+        return await info.context.objects.must_load(Deal, info.context.loaders.deal_by_id, self.deal_id)
+
+    @strawberry.field(graphql_type=list[ApprovalAction])
+    def actions(self, info: Info[Context, None]) -> list[ApprovalAction] | Awaitable[list[ApprovalAction]]:
+        # Not async: actions read with the approval complete without an awaitable per approval.
+        if self.known_actions is not None:
+            return self.known_actions
+        return self._load_actions(info.context)
+
+    async def _load_actions(self, context: Context) -> list[ApprovalAction]:
+        actions = await context.loaders.actions_by_approval_id.load(self.id)
+        return [ApprovalAction.from_joined(action, context.objects) for action in actions]

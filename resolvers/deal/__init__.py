@@ -1,0 +1,1 @@
+"""The deal domain: its types, queries, inputs and validation."""

@@ -1,0 +1,1 @@
+"""Strawberry engine extensions: execution, error policy, limits, query cost, caches, operation info."""

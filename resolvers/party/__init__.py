@@ -1,0 +1,1 @@
+"""The party domain: its types, queries, inputs and validation."""

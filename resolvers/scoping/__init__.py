@@ -1,0 +1,1 @@
+"""The scoping domain: its types, queries, inputs and validation."""

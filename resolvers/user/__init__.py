@@ -1,0 +1,1 @@
+"""The user domain: its types, queries, inputs and validation."""
