@@ -50,14 +50,14 @@ async def _deal_events(context: Context, deal_id: str | None) -> AsyncGenerator[
                 yield visible
 
 
-async def _matching(stream: AsyncIterator[events.DealEvent], deal_id: str | None,
-                    ) -> AsyncIterator[events.DealEvent]:
+async def _matching(stream: AsyncIterator[events.Event], deal_id: str | None,
+                    ) -> AsyncIterator[events.Event]:
     async for event in stream:
         if deal_id is None or event.deal_id == deal_id:
             yield event
 
 
-async def visible_event(context: Context, event: events.DealEvent) -> DealEvent | None:
+async def visible_event(context: Context, event: events.Event) -> DealEvent | None:
     """`event` as the subscriber sees it, or None when its deal (or actor) is hidden from them."""
     # Nested Deal fields load through context.loaders: fresh ones per event, so nothing is cached
     # from an earlier event and the row rules run again in SQL for this one.

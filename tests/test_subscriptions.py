@@ -20,7 +20,7 @@ from gateway.app import create_app
 from gateway.core.ids import new_id
 from gateway.core.roles import Role
 from gateway.core.settings import Settings
-from gateway.events.broker import DealEvent
+from gateway.events.broker import Event
 from tests.support.data import Data
 from tests.support.server import Server, serving
 from tests.support.ws import GraphQLSocket, graphql_socket
@@ -67,9 +67,9 @@ def token(settings: Settings, email: str, role: str, lifetime_s: int = 3600) -> 
     return issue_token(settings, email=email, roles=[Role(role)], lifetime_s=lifetime_s)
 
 
-def event(kind: str, deal_id: str, actor: str) -> DealEvent:
+def event(kind: str, deal_id: str, actor: str) -> Event:
     """A committed-looking event on `deal_id` by `actor`."""
-    return DealEvent(kind=kind, deal_id=deal_id, actor_user_id=actor, at=dt.datetime.now(dt.UTC))
+    return Event(kind=kind, deal_id=deal_id, actor_user_id=actor, at=dt.datetime.now(dt.UTC))
 
 
 async def subscribers(server: Server) -> int:
@@ -85,7 +85,7 @@ async def wait_for_subscribers(server: Server, count: int) -> None:
             await asyncio.sleep(0.02)
 
 
-async def publish(server: Server, *events: DealEvent) -> None:
+async def publish(server: Server, *events: Event) -> None:
     """Publish through the server's broker, on its event loop, as a mutation would after commit."""
     for item in events:
         await server.run(server.app.state.broker.publish(item))

@@ -1,11 +1,11 @@
-"""Each workflow mutation publishes one DealEvent after its commit; a failed one publishes nothing."""
+"""Each workflow mutation publishes one Event after its commit; a failed one publishes nothing."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
-from gateway.events.broker import DealEvent
+from gateway.events.broker import Event
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (
@@ -22,7 +22,7 @@ from tests.support.workflow import (
 STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
 
-async def drain(events: AsyncIterator[DealEvent]) -> list[DealEvent]:
+async def drain(events: AsyncIterator[Event]) -> list[Event]:
     """Every event already published."""
     received = []
     while True:

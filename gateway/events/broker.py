@@ -13,7 +13,7 @@ QUEUE_SIZE = 1000
 
 
 @dataclass(frozen=True)
-class DealEvent:
+class Event:
     """Something committed happened to a deal."""
 
     kind: str
@@ -25,11 +25,11 @@ class DealEvent:
 class Broker(Protocol):
     """Fans committed events out to every subscriber (of this process, or of all replicas)."""
 
-    async def publish(self, event: DealEvent) -> None:
+    async def publish(self, event: Event) -> None:
         """Deliver `event` to every current subscriber."""
         ...
 
-    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[DealEvent]]:
+    def subscribe(self) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Event]]:
         """A stream of the events published from now on."""
         ...
 
@@ -42,18 +42,18 @@ class LocalBroker:
     """In-process broker: one bounded queue per subscriber; a subscriber too slow to keep up loses events."""
 
     def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[DealEvent]] = set()
+        self._queues: set[asyncio.Queue[Event]] = set()
 
-    async def publish(self, event: DealEvent) -> None:
+    async def publish(self, event: Event) -> None:
         """Put `event` on every subscriber's queue."""
         for queue in list(self._queues):
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[DealEvent]]:
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
         """Subscribe until the context exits."""
-        queue: asyncio.Queue[DealEvent] = asyncio.Queue(QUEUE_SIZE)
+        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(queue)
         try:
             yield _drain(queue)
@@ -68,6 +68,6 @@ class LocalBroker:
         """Nothing to release."""
 
 
-async def _drain(queue: asyncio.Queue[DealEvent]) -> AsyncIterator[DealEvent]:
+async def _drain(queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
     while True:
         yield await queue.get()

@@ -14,7 +14,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from gateway.core.errors import ServiceUnavailable
-from gateway.events.broker import DealEvent
+from gateway.events.broker import Event
 
 log = logging.getLogger("deal_desk.events")
 
@@ -22,16 +22,16 @@ CHANNEL = "deal-desk:deal-events"
 TIMEOUT_S = 5.0
 
 
-def encode(event: DealEvent) -> str:
+def encode(event: Event) -> str:
     """`event` as the JSON text published on the channel."""
     return json.dumps({"kind": event.kind, "deal_id": event.deal_id,
                        "actor_user_id": event.actor_user_id, "at": event.at.isoformat()})
 
 
-def decode(data: bytes | str) -> DealEvent:
+def decode(data: bytes | str) -> Event:
     """The event of one channel message; ValueError, KeyError or TypeError when it is not one."""
     fields: dict[str, Any] = json.loads(data)
-    return DealEvent(kind=str(fields["kind"]), deal_id=str(fields["deal_id"]),
+    return Event(kind=str(fields["kind"]), deal_id=str(fields["deal_id"]),
                      actor_user_id=str(fields["actor_user_id"]), at=dt.datetime.fromisoformat(fields["at"]))
 
 
@@ -43,7 +43,7 @@ class RedisBroker:
         self.redis: Redis = Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
         self.channel = channel
 
-    async def publish(self, event: DealEvent) -> None:
+    async def publish(self, event: Event) -> None:
         """Publish `event` to every replica's subscribers."""
         try:
             await self.redis.publish(self.channel, encode(event))
@@ -52,7 +52,7 @@ class RedisBroker:
             log.warning("deal event %s on %s not published: %s", event.kind, event.deal_id, error)
 
     @contextlib.asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[AsyncIterator[DealEvent]]:
+    async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
         """Subscribe until the context exits, then close the subscriber's connection."""
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
@@ -72,7 +72,7 @@ class RedisBroker:
         await self.redis.aclose()
 
 
-async def _events(pubsub: PubSub) -> AsyncIterator[DealEvent]:
+async def _events(pubsub: PubSub) -> AsyncIterator[Event]:
     with _unavailable_on_error():
         async for message in pubsub.listen():
             event = _decoded(message["data"])
@@ -90,7 +90,7 @@ def _unavailable_on_error() -> Iterator[None]:
         raise ServiceUnavailable("Live deal events are unavailable; subscribe again later.") from error
 
 
-def _decoded(data: bytes | str) -> DealEvent | None:
+def _decoded(data: bytes | str) -> Event | None:
     try:
         return decode(data)
     except (ValueError, KeyError, TypeError):

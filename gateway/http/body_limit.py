@@ -6,12 +6,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.core.errors import BadUserInput
-from gateway.http.idempotency import replaying
+from gateway.http.bodies import TooLarge, read_body, replaying
 from gateway.http.replies import reply
-
-
-class TooLarge(Exception):
-    """The body is larger than allowed."""
 
 
 class BodySizeLimitMiddleware:
@@ -26,7 +22,7 @@ class BodySizeLimitMiddleware:
             return
         try:
             self._check_declared(scope)
-            body = await read_limited(receive, self.max_bytes)
+            body = await read_body(receive, self.max_bytes)
         except TooLarge:
             await reply(send, 413, BadUserInput(f"The request body is larger than {self.max_bytes} bytes."))
             return
@@ -38,19 +34,3 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise TooLarge()
-
-
-async def read_limited(receive: Receive, max_bytes: int) -> bytes | None:
-    """The whole body; TooLarge past `max_bytes`; None when the client disconnects first."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > max_bytes:
-            raise TooLarge()
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)

@@ -23,7 +23,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.errors import Conflict, GatewayError, ServiceUnavailable
-from gateway.core.metrics import count_error
+from gateway.http.bodies import read_body, replaying
+from gateway.http.replies import reply, respond
 from gateway.store import idempotency as store
 from gateway.store.database import Database
 
@@ -246,43 +247,6 @@ def fingerprint(body: bytes) -> str:
     except (ValueError, RecursionError):  # not JSON, or nested too deeply: the GraphQL app refuses it
         canonical = body
     return hashlib.sha256(canonical).hexdigest()
-
-
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body; None when the client disconnects first."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that yields the already-read body once, then defers to the client's."""
-    pending = [{"type": "http.request", "body": body, "more_body": False}]
-
-    async def replay() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replay
-
-
-async def reply(send: Send, status: int, error: GatewayError, extra: dict[str, str] | None = None) -> None:
-    """A GraphQL-shaped error response."""
-    count_error(error.code)
-    body = json.dumps({"errors": [{"message": str(error), "extensions": error.extensions}]}).encode()
-    await respond(send, status, body, extra or {})
-
-
-async def respond(send: Send, status: int, body: bytes, extra: dict[str, str]) -> None:
-    """A JSON response."""
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    headers += [(name.encode(), value.encode()) for name, value in extra.items()]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 def utcnow() -> dt.datetime:

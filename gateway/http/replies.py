@@ -25,7 +25,11 @@ def error_response(status: int, error: GatewayError, headers: dict[str, str] | N
 async def reply(send: Send, status: int, error: GatewayError, headers: dict[str, str] | None = None) -> None:
     """Send `error` as the whole response (counted in the error metric)."""
     count_error(error.code)
-    body = error_body(error)
+    await respond(send, status, error_body(error), headers)
+
+
+async def respond(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    """Send a JSON body as the whole response."""
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(name.encode(), value.encode()) for name, value in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})

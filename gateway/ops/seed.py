@@ -161,7 +161,7 @@ REJECT_REASONS = (
 
 
 @dataclass(frozen=True)
-class User:
+class DemoUser:
     """A seeded user as the generator needs it."""
 
     id: str
@@ -200,14 +200,14 @@ def zipf(count: int) -> list[float]:
 class Cast:
     """The seeded people and companies, arranged for quick weighted picks."""
 
-    users: list[User]
+    users: list[DemoUser]
     owners: Picker
-    managers: dict[str, list[User]]
-    holders: dict[str, list[User]]
+    managers: dict[str, list[DemoUser]]
+    holders: dict[str, list[DemoUser]]
     advertisers: dict[str, Picker]
     agencies: dict[str, Picker]
 
-    def decider(self, stage: str, region: str, owner: User, rng: random.Random) -> User:
+    def decider(self, stage: str, region: str, owner: DemoUser, rng: random.Random) -> DemoUser:
         """A holder of the stage's role (a manager of the region for SALES_MANAGER), not the owner."""
         pool = self.managers[region] if stage == "SALES_MANAGER" else self.holders[stage]
         # Terminates: an owner who is a manager always has a peer manager in the region.
@@ -231,7 +231,7 @@ class Cast:
 
 
 @dataclass
-class Context:
+class Seeding:
     """Shared state of one seeding run."""
 
     rng: random.Random
@@ -434,7 +434,7 @@ def parties(rows: list[Row]) -> dict[str, Picker]:
     return {key: Picker(group, zipf(len(group))) for key, group in groups.items() if group}
 
 
-def owner_picker(users: list[User], rng: random.Random) -> Picker:
+def owner_picker(users: list[DemoUser], rng: random.Random) -> Picker:
     """Sellers (some busier than others) and, rarely, managers of regions with a peer manager."""
     sellers = [u for u in users if "SELLER" in u.roles]
     managers = [u for u in users if "SALES_MANAGER" in u.roles]
@@ -445,7 +445,7 @@ def owner_picker(users: list[User], rng: random.Random) -> Picker:
 
 def build_cast(rng: random.Random, batch: Batch, users: list[Row]) -> Cast:
     """Arrange the reference rows for picking; inactive users take no part in deals."""
-    people = [User(r["id"], r["region"], tuple(r["roles"].split(","))) for r in users if r["active"]]
+    people = [DemoUser(r["id"], r["region"], tuple(r["roles"].split(","))) for r in users if r["active"]]
     holders = {role: [u for u in people if role in u.roles] for role in ROLES}
     managers = {r: [u for u in holders["SALES_MANAGER"] if u.region == r] for r in REGIONS}
     return Cast(people, owner_picker(people, rng), managers, holders,
@@ -499,7 +499,7 @@ def tier_bounds(total: Decimal, count: int) -> list[Decimal]:
     return [unit * index for index in range(count)]
 
 
-def tier_rows(ctx: Context, deal: Row, channels: list[str]) -> list[Row]:
+def tier_rows(ctx: Seeding, deal: Row, channels: list[str]) -> list[Row]:
     """Non-overlapping tiers: CPM and margin fall as spend grows."""
     rng, total = ctx.rng, deal["total_value"]
     bounds = tier_bounds(total, rng.choices((1, 2, 3, 4, 5), (10, 20, 35, 25, 10))[0])
@@ -527,7 +527,7 @@ def incentive_value(rng: random.Random, unit: str, total: Decimal) -> Decimal:
     return Decimal(rng.randrange(50, 5000) * 1000)
 
 
-def incentive_rows(ctx: Context, deal: Row) -> list[Row]:
+def incentive_rows(ctx: Seeding, deal: Row) -> list[Row]:
     """Zero to four incentives, about two on average."""
     rng, rows = ctx.rng, []
     for position in range(1, rng.choices(range(5), (15, 20, 30, 20, 15))[0] + 1):
@@ -542,7 +542,7 @@ def incentive_rows(ctx: Context, deal: Row) -> list[Row]:
     return rows
 
 
-def deal_row(ctx: Context, owner: User, advertiser: Party, created: dt.datetime) -> Row:
+def deal_row(ctx: Seeding, owner: DemoUser, advertiser: Party, created: dt.datetime) -> Row:
     """A deal as created (DRAFT, version 1); its lifecycle then moves status and version on."""
     rng = ctx.rng
     channels = pick_channels(rng)
@@ -588,7 +588,7 @@ class Turn:
     """How a PENDING stage ended: the action, who took it, and why."""
 
     action: str
-    actor: User
+    actor: DemoUser
     comment: str | None
 
 
@@ -596,9 +596,9 @@ class Turn:
 class Lifecycle:
     """Plays one deal forward from its creation, recording approvals, actions and history."""
 
-    ctx: Context
+    ctx: Seeding
     deal: Row
-    owner: User
+    owner: DemoUser
     stages: list[str]
     now: dt.datetime
     round: int = 0
@@ -628,7 +628,7 @@ class Lifecycle:
             raise Horizon
         self.now += delay
 
-    def move(self, to_status: str, by: User, reason: str | None) -> None:
+    def move(self, to_status: str, by: DemoUser, reason: str | None) -> None:
         """A status change of the deal, with its history row."""
         from_status = self.deal["status"] if self.history else None
         self.history.append({
@@ -656,7 +656,7 @@ class Lifecycle:
             self.advance(hours(self.ctx.rng, 24 * 14))
             self.move("WITHDRAWN", self.owner, "No longer pursued.")
 
-    def desk_or_owner(self, owner_share: float) -> User:
+    def desk_or_owner(self, owner_share: float) -> DemoUser:
         """The owner, or now and then a deal-desk user acting for them."""
         rng = self.ctx.rng
         return self.owner if rng.random() < owner_share else rng.choice(self.ctx.cast.holders["DEAL_DESK"])
@@ -735,7 +735,7 @@ class Lifecycle:
                 approval["stage"], self.deal["region"], self.owner, rng)
             self.action(approval, "COMMENT", author, rng.choice(COMMENTS), moment)
 
-    def action(self, approval: Row, kind: str, actor: User, comment: str | None,
+    def action(self, approval: Row, kind: str, actor: DemoUser, comment: str | None,
                moment: dt.datetime) -> None:
         """An approval_actions row."""
         self.actions.append({
@@ -798,7 +798,7 @@ def decision_comment(rng: random.Random, action: str) -> str | None:
 # ---------------------------------------------------------------- scoping requests
 
 
-def scoping_row(ctx: Context, requester: User, created: dt.datetime, status: str,
+def scoping_row(ctx: Seeding, requester: DemoUser, created: dt.datetime, status: str,
                 updated: dt.datetime) -> Row:
     """A scoping request; the caller fills advertiser, agency and conversion for converted ones."""
     rng = ctx.rng
@@ -817,7 +817,7 @@ def scoping_row(ctx: Context, requester: User, created: dt.datetime, status: str
     }
 
 
-def converted_scoping_row(ctx: Context, deal: Row, owner: User) -> Row:
+def converted_scoping_row(ctx: Seeding, deal: Row, owner: DemoUser) -> Row:
     """The CONVERTED request a deal came from: same requester, advertiser and agency."""
     created = deal["created_at"] - dt.timedelta(seconds=ctx.rng.randint(86_400, 21 * 86_400))
     row = scoping_row(ctx, owner, created, "CONVERTED", deal["created_at"])
@@ -826,7 +826,7 @@ def converted_scoping_row(ctx: Context, deal: Row, owner: User) -> Row:
     return row
 
 
-def open_scoping_row(ctx: Context, created: dt.datetime) -> Row:
+def open_scoping_row(ctx: Seeding, created: dt.datetime) -> Row:
     """A request not converted: fresh ones open or in review, older ones mostly settled."""
     rng = ctx.rng
     recent = ANCHOR - created < dt.timedelta(days=14)
@@ -864,10 +864,10 @@ def deals_in_month(rng: random.Random, start: dt.datetime) -> int:
     return round(DEALS_PER_MONTH * season * rng.uniform(0.93, 1.07))
 
 
-def add_deal(ctx: Context, batch: Batch, created: dt.datetime) -> None:
+def add_deal(ctx: Seeding, batch: Batch, created: dt.datetime) -> None:
     """One deal with its tiers, incentives and lifecycle; sometimes from a scoping request."""
     rng = ctx.rng
-    owner: User = ctx.cast.owners.pick(rng)
+    owner: DemoUser = ctx.cast.owners.pick(rng)
     deal = deal_row(ctx, owner, ctx.cast.advertiser(owner.region, rng), created)
     tiers = tier_rows(ctx, deal, deal["channels"].split(","))
     incentives = incentive_rows(ctx, deal)
@@ -882,7 +882,7 @@ def add_deal(ctx: Context, batch: Batch, created: dt.datetime) -> None:
         batch["deal_scoping_requests"].append(converted_scoping_row(ctx, deal, owner))
 
 
-def month_batch(ctx: Context, start: dt.datetime, end: dt.datetime) -> Batch:
+def month_batch(ctx: Seeding, start: dt.datetime, end: dt.datetime) -> Batch:
     """Every deal created in [start, end), and the scoping requests opened then."""
     batch = Batch()
     count = deals_in_month(ctx.rng, start)
@@ -930,7 +930,7 @@ def seed(engine: Engine, *, scale: int, seed: int = 7, progress: bool = True) ->
         batch.write(connection)
         trail.write(connection, batch, start)
     counts = batch.counts()
-    ctx = Context(rng, cast)
+    ctx = Seeding(rng, cast)
     with progress_bar(progress) as bar:
         task = bar.add_task("Seeding months", total=scale)
         for month in range(scale):

@@ -8,7 +8,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from gateway.store import metrics as metrics_store
+from gateway.store import approval_metrics as metrics_store
 from gateway.store import pipeline as pipeline_store
 from resolvers.analytics.types import ApprovalStageMetrics, PipelineBucket
 from resolvers.common.context import Context

@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from auth.actions import Action, require
 from gateway.core.ids import require_id
-from gateway.events.broker import DealEvent
+from gateway.events.broker import Event
 from gateway.workflow import approval as workflow
 from resolvers.approval.types import ApprovalAction
 from resolvers.common.context import Context
@@ -31,7 +31,7 @@ class CommentOnApprovalMutation:
         actor = context.actor()
         row = await context.db.write(workflow.comment, principal=context.principal, actor=actor,
                                      approval_id=checked_id, text=checked)
-        await context.broker.publish(DealEvent(kind="COMMENTED", deal_id=row["deal_id"],
+        await context.broker.publish(Event(kind="COMMENTED", deal_id=row["deal_id"],
                                                actor_user_id=actor.user_id, at=actor.at))
         context.loaders.actions_by_approval_id.clear(checked_id)
         return ApprovalAction.from_row(row, await context.objects.must_load(User, context.loaders.user_by_id,

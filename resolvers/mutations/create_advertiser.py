@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.actions import require
+from auth.actions import Action, require
 from gateway.core.tables import advertisers
 from gateway.store import party
 from resolvers.common.context import Context
@@ -30,7 +30,7 @@ class CreateAdvertiserMutation:
     @strawberry.mutation
     async def create_advertiser(self, info: Info[Context, None], input: CreateAdvertiserInput) -> Advertiser:
         context = info.context
-        require(context.principal, "createAdvertiser")
+        require(context.principal, Action.CREATE_ADVERTISER)
         row = await context.db.write(party.create, actor=context.actor(), table=advertisers,
                                      values=validate(input))
         return Advertiser.from_row(row)

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from auth.actions import require
+from auth.actions import Action, require
 from gateway.core.tables import agencies
 from gateway.store import party
 from resolvers.common.context import Context
@@ -30,7 +30,7 @@ class CreateAgencyMutation:
     @strawberry.mutation
     async def create_agency(self, info: Info[Context, None], input: CreateAgencyInput) -> Agency:
         context = info.context
-        require(context.principal, "createAgency")
+        require(context.principal, Action.CREATE_AGENCY)
         row = await context.db.write(party.create, actor=context.actor(), table=agencies,
                                      values=validate(input))
         return Agency.from_row(row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auth.actions import Action, require
 from auth.principal import Principal
-from gateway.events.broker import DealEvent
+from gateway.events.broker import Event
 from gateway.store.audit import Actor
 from resolvers.common.context import Context
 from resolvers.deal.types import Deal
@@ -17,7 +17,7 @@ def require_role(principal: Principal, action: Action) -> None:
 
 async def committed(context: Context, actor: Actor, kind: str, deal_id: str) -> Deal:
     """Publish a committed change of the deal, then return the deal as it now is."""
-    await context.broker.publish(DealEvent(kind=kind, deal_id=deal_id, actor_user_id=actor.user_id,
+    await context.broker.publish(Event(kind=kind, deal_id=deal_id, actor_user_id=actor.user_id,
                                            at=actor.at))
     return await fresh_deal(context, deal_id)
 

@@ -12,7 +12,7 @@ from sqlalchemy import text, update
 from auth.principal import Principal
 from gateway.core.roles import Role
 from gateway.core.tables import deal_approvals
-from gateway.store import metrics
+from gateway.store import approval_metrics as metrics
 from gateway.store.database import Database
 from gateway.store.decided_hours import DECIDED
 from gateway.store.migrate import migrate
