@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from auth.dev import issue_token
 from gateway.core.roles import Role
@@ -173,3 +175,39 @@ def test_an_idempotent_retry_after_the_crash_replays(server: Process, store: Eng
 
     assert retried.headers["idempotent-replayed"] == "true" and retried.content == first.content
     assert count(store, advertisers) == 1
+
+
+def test_every_unanswered_keyed_write_completes_once_when_retried_after_a_crash(
+        server: Process, store: Engine) -> None:
+    desk = token_for(server, "desk@x.test", Role.DEAL_DESK)
+    advertiser_id = server.data(desk, CREATE_ADVERTISER)["createAdvertiser"]["id"]
+    names = [f"Acme Q3 #{n}" for n in range(12)]
+    answered: dict[str, bytes] = {}
+    first_answer = threading.Event()
+
+    def send(name: str) -> None:
+        variables = {"input": {**deal_input(advertiser_id), "name": name}}
+        try:
+            response = server.post(desk, CREATE_DEAL, variables, headers={"idempotency-key": name})
+        except httpx.TransportError:
+            return  # cut short by the crash
+        answered[name] = response.content
+        first_answer.set()
+
+    with concurrent.futures.ThreadPoolExecutor(len(names)) as pool:
+        sent = [pool.submit(send, name) for name in names]
+        assert first_answer.wait(30), "no write was answered"
+        server.kill()  # the other writes are queued, running or committed but not yet answered
+        concurrent.futures.wait(sent)
+    server.start()
+    retried = {name: server.post(desk, CREATE_DEAL, {"input": {**deal_input(advertiser_id), "name": name}},
+                                 headers={"idempotency-key": name}) for name in names}
+
+    assert 0 < len(answered) < len(names), "the crash should cut some writes short"
+    assert all(r.status_code == 200 and "errors" not in r.json() for r in retried.values())
+    assert all(retried[name].content == content for name, content in answered.items())  # replayed byte for byte
+    with store.connect() as connection:
+        stored = sorted(connection.execute(select(deals.c.name).where(deals.c.name.in_(names))).scalars())
+    assert stored == sorted(names)  # each write happened exactly once
+    verified = audit_verify(server)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -140,13 +140,33 @@ async def test_the_longest_key_is_accepted(gateway: Gateway) -> None:
     assert response.status_code == 200 and "errors" not in response.json()
 
 
-async def test_an_abandoned_claim_is_a_conflict_and_never_runs(gateway: Gateway) -> None:
+def abandon_claim(gateway: Gateway, key: str) -> None:
+    """An unfinished claim of `key`, five minutes old, as a process that died mid-request left it."""
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     fingerprinted = fingerprint(json.dumps(payload()).encode())
     with gateway.data.engine.begin() as connection:
         connection.execute(idempotency_keys.insert().values(
-            caller_sub="dev|desk@x.test", key="crashed", request_hash=fingerprinted, status="IN_PROGRESS",
+            caller_sub="dev|desk@x.test", key=key, request_hash=fingerprinted, status="IN_PROGRESS",
             created_at=long_ago, expires_at=long_ago + dt.timedelta(hours=24)))
+
+
+async def test_an_unfinished_claim_left_behind_runs_as_new_on_a_transactional_store(gateway: Gateway) -> None:
+    if gateway.app.state.db.journaled:
+        pytest.skip("journaled writes claim the key before the request runs (next test)")
+    abandon_claim(gateway, "crashed")
+    first = await create(gateway, desk(gateway), "crashed")
+    again = await create(gateway, desk(gateway), "crashed")
+
+    assert first.status_code == 200 and first.json()["data"]["createAdvertiser"]["name"] == "Acme"
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    assert count(gateway.data.engine, advertisers) == 1
+    assert count(gateway.data.engine, idempotency_keys) == 1
+
+
+async def test_an_abandoned_claim_of_a_journaled_write_is_a_conflict_and_never_runs(gateway: Gateway) -> None:
+    if not gateway.app.state.db.journaled:
+        pytest.skip("claims commit with the request's own transaction (previous test)")
+    abandon_claim(gateway, "crashed")
     response = await create(gateway, desk(gateway), "crashed")
 
     assert response.status_code == 409

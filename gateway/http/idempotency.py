@@ -1,9 +1,14 @@
 """Idempotency-Key on POST /graphql: a retry with the same key and caller gets the first response again.
 
-The key is claimed by INSERT (its primary key makes concurrent duplicates race-free; on Databricks,
-which enforces no key, by MERGE and a claim token: gateway/store/idempotency.py) before the request
-runs; the response is stored before it is sent, so a client that saw it can always replay it.
-A claim never finished (a crashed process) is answered with CONFLICT and never run again.
+On SQLite and PostgreSQL the request runs in one transaction (gateway/store/unit.py) that claims the key by
+INSERT, makes the request's writes and stores its response, then commits before the response is sent:
+a request cut short by a crash leaves no claim and no write, so its retry runs as new; one that committed
+is replayed. A concurrent duplicate waits on the key's row lock (SQLite: the write lock) and then replays
+the committed answer, or runs as new when the first one rolled back.
+
+On Databricks, which has no multi-statement transactions, the key is claimed first by MERGE and a claim
+token (gateway/store/idempotency.py) and its response stored before it is sent; a claim never finished
+(a crashed process) is answered with CONFLICT and never run again.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row
@@ -27,6 +34,7 @@ from gateway.http.bodies import read_body, replaying
 from gateway.http.replies import reply, respond
 from gateway.store import idempotency as store
 from gateway.store.database import Database
+from gateway.store.unit import Unit
 
 log = logging.getLogger("deal_desk.idempotency")
 
@@ -55,6 +63,7 @@ class Captured:
     """A response held back until it is stored; a streamed one (a subscription) goes straight through."""
 
     downstream: Send
+    on_stream: Callable[[], Awaitable[None]] | None = None  # before a streamed response's first message
     start: Message | None = None
     chunks: list[bytes] = field(default_factory=list)
     streamed: bool = False
@@ -65,6 +74,8 @@ class Captured:
             self.start = message
             content_type = Headers(raw=message.get("headers", [])).get("content-type", "")
             self.streamed = content_type.startswith(STREAMING)
+            if self.streamed and self.on_stream is not None:
+                await self.on_stream()
         if self.streamed:
             await self.downstream(message)
         elif message["type"] == "http.response.body":
@@ -120,6 +131,49 @@ class IdempotencyMiddleware:
         return Headers(scope=scope).get(HEADER)
 
     async def _handle(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.db.journaled:
+            await self._handle_claimed_first(keyed, scope, receive, send)
+            return
+        await self._purge(utcnow())
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            response = await self._run_in_unit(keyed, scope, receive, send)
+            if response is not None:
+                if not response.streamed:
+                    await response.forward(send)
+                return
+            row = await self.db.read(store.find, sub=keyed.sub, key=keyed.key, now=utcnow())
+            if row is not None:  # committed by the request that held the key
+                await answer(row, keyed, send)
+                return
+            # the holder rolled back (a retryable failure): claim again
+        await reply(send, 409, StillRunning(), {"retry-after": str(RETRY_AFTER_S)})
+
+    async def _run_in_unit(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> Captured | None:
+        """Claim, run and answer in one transaction; None when another request holds the key."""
+        async with self.db.unit() as unit:
+            assert unit is not None
+            try:
+                await self.db.write(store.claim, sub=keyed.sub, key=keyed.key,
+                                    request_hash=keyed.request_hash, now=utcnow(), ttl=TTL,
+                                    in_request_transaction=True)
+            except IntegrityError:  # committed by another request meanwhile (we waited on its lock)
+                return None
+            response = Captured(send, on_stream=partial(self._commit_streamed, unit, keyed))
+            await self.app(scope, receive, response.send)
+            if response.streamed:  # committed without an answer to replay (on_stream), and already sent
+                return response
+            if not is_retryable(response.status, response.body):
+                await self.db.write(store.complete, sub=keyed.sub, key=keyed.key, status=response.status,
+                                    body=response.body.decode())
+                await unit.commit()
+            return response  # a retryable failure: rolled back with its claim, the retry runs as new
+
+    async def _commit_streamed(self, unit: Unit, keyed: Keyed) -> None:
+        await self.db.write(store.release, sub=keyed.sub, key=keyed.key)
+        await unit.commit()
+
+    async def _handle_claimed_first(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
             if await self._claim(keyed):

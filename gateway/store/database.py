@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
@@ -16,6 +17,7 @@ from gateway.core.errors import ServiceUnavailable
 from gateway.store import engine as engines
 from gateway.store import journal as journals
 from gateway.store import retry
+from gateway.store import unit as units
 
 if TYPE_CHECKING:
     from gateway.core.settings import Settings
@@ -27,6 +29,10 @@ JOURNALED_DIALECTS = frozenset({"databricks"})  # no multi-statement transaction
 # cost about 1.4 ms of CPU (the hop, and the GIL passed back and forth for every fetched row): measured
 # 19.8 -> 10.2 ms of CPU per deal page with lookups run in place (docs/performance.md).
 IN_PLACE_DIALECTS = frozenset({"sqlite"})
+# SQLite has one writer. A unit holds the write lock across awaits and needs worker threads meanwhile, so
+# writers of one process queue on the event loop, not in threads blocked on the lock (which could take every
+# thread from the unit that holds it); other processes' writers wait on SQLite's busy timeout.
+SINGLE_WRITER_DIALECTS = frozenset({"sqlite"})
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,6 +67,7 @@ class Database:
         self.journaled = mode == "journal" or (mode == "auto" and self.dialect in JOURNALED_DIALECTS)
         self.read_retry = retry.backoff_from(settings) if self.dialect == "databricks" else None
         self.lookups_in_place = self.dialect in IN_PLACE_DIALECTS
+        self._writer = asyncio.Lock() if self.dialect in SINGLE_WRITER_DIALECTS else None
 
     @property
     def dialect(self) -> str:
@@ -71,21 +78,71 @@ class Database:
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run `fn(connection, ...)` in a worker thread, no transaction; retried once on a lost connection."""
+        if (unit := units.active(self.engine)) is not None:
+            return await self._in_unit(unit, fn, args, kwargs, write=False)
         return await anyio.to_thread.run_sync(partial(self._read, fn, *args, **kwargs))
 
     async def lookup(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """A read bounded by the keys it is given (a loader's batch): in place on SQLite, else as `read`."""
-        if self.lookups_in_place:
+        if self.lookups_in_place and units.active(self.engine) is None:
             return self._read(fn, *args, **kwargs)
         return await self.read(fn, *args, **kwargs)
 
     async def write(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run `fn(connection, ...)` in a worker thread inside one transaction."""
-        return await anyio.to_thread.run_sync(partial(self._write, fn, *args, **kwargs))
+        """Run `fn(connection, ...)` in a worker thread inside one transaction (a savepoint of the request's
+        unit, when one is open)."""
+        if (unit := units.active(self.engine)) is not None:
+            return await self._in_unit(unit, fn, args, kwargs, write=True)
+        async with self._writing():
+            return await anyio.to_thread.run_sync(partial(self._write, fn, *args, **kwargs))
+
+    @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[units.Unit | None]:
+        """One transaction for the calls made inside the block (gateway/store/unit.py), rolled back unless
+        committed; None where the store has no multi-statement transactions (the journal orders writes)."""
+        if self.journaled:
+            yield None
+            return
+        async with self._writing():
+            connection = await anyio.to_thread.run_sync(self._begin_unit)
+            unit = units.Unit(self.engine, connection)
+            token = units.current.set(unit)
+            try:
+                yield unit
+            finally:
+                units.current.reset(token)
+                await anyio.to_thread.run_sync(unit.close)
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Held while this process writes, where the store has a single writer."""
+        return self._writer if self._writer is not None else contextlib.nullcontext()
+
+    async def when_committed(self, fn: Callable[P, Awaitable[None]], *args: P.args,
+                             **kwargs: P.kwargs) -> None:
+        """Await `fn(...)` now, or once the open unit commits (not at all if it rolls back)."""
+        if (unit := units.active(self.engine)) is not None:
+            unit.after_commit(partial(fn, *args, **kwargs))
+        else:
+            await fn(*args, **kwargs)
+
+    def _begin_unit(self) -> Connection:
+        with unavailable_on_connection_errors():
+            connection = self.engine.connect().execution_options(**{engines.WRITE_OPTION: True})
+            try:
+                connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+            return connection
+
+    async def _in_unit(self, unit: units.Unit, fn: Callable[..., T], args: tuple[Any, ...],
+                       kwargs: dict[str, Any], *, write: bool) -> T:
+        with unavailable_on_connection_errors():
+            return await unit.run(fn, *args, write=write, **kwargs)
 
     def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         # A read has answered nothing until `fn` returns, so a connection lost under it (a server

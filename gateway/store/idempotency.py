@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, and_, delete, select, update
+from sqlalchemy import Connection, Executable, Row, and_, delete, or_, select, update
 
 from gateway.core.ids import new_id
 from gateway.core.tables import idempotency_keys as keys
@@ -32,12 +32,19 @@ def _run(connection: Connection, statement: Executable) -> Any:
 
 
 def claim(connection: Connection, *, sub: str, key: str, request_hash: str, now: dt.datetime,
-          ttl: dt.timedelta) -> bool:
+          ttl: dt.timedelta, in_request_transaction: bool = False) -> bool:
     """Hold the key IN_PROGRESS, replacing an expired one: True; when it is held, IntegrityError
-    (SQLite, PostgreSQL) or False (Databricks)."""
+    (SQLite, PostgreSQL) or False (Databricks).
+
+    `in_request_transaction`: the claim commits with the request's own writes and answer (gateway/store/
+    unit.py), so a visible unfinished claim was left by a process that never committed it (written before
+    claims moved into the request's transaction); it is replaced like an expired one."""
     if connection.dialect.name == "databricks":
         return _claim_by_merge(connection, sub=sub, key=key, request_hash=request_hash, now=now, ttl=ttl)
-    connection.execute(delete(keys).where(_key(sub, key), keys.c.expires_at <= now))
+    replaceable = keys.c.expires_at <= now
+    if in_request_transaction:
+        replaceable = or_(replaceable, keys.c.status == IN_PROGRESS)
+    connection.execute(delete(keys).where(_key(sub, key), replaceable))
     connection.execute(keys.insert().values(
         caller_sub=sub, key=key, request_hash=request_hash, status=IN_PROGRESS,
         created_at=now, expires_at=now + ttl,

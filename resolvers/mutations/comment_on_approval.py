@@ -31,8 +31,8 @@ class CommentOnApprovalMutation:
         actor = context.actor()
         row = await context.db.write(workflow.comment, principal=context.principal, actor=actor,
                                      approval_id=checked_id, text=checked)
-        await context.broker.publish(Event(kind="COMMENTED", deal_id=row["deal_id"],
-                                               actor_user_id=actor.user_id, at=actor.at))
+        event = Event(kind="COMMENTED", deal_id=row["deal_id"], actor_user_id=actor.user_id, at=actor.at)
+        await context.db.when_committed(context.broker.publish, event)
         context.loaders.actions_by_approval_id.clear(checked_id)
         return ApprovalAction.from_row(row, await context.objects.must_load(User, context.loaders.user_by_id,
                                                                              actor.user_id))

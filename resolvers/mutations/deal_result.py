@@ -17,8 +17,8 @@ def require_role(principal: Principal, action: Action) -> None:
 
 async def committed(context: Context, actor: Actor, kind: str, deal_id: str) -> Deal:
     """Publish a committed change of the deal, then return the deal as it now is."""
-    await context.broker.publish(Event(kind=kind, deal_id=deal_id, actor_user_id=actor.user_id,
-                                           at=actor.at))
+    await context.db.when_committed(context.broker.publish, Event(kind=kind, deal_id=deal_id,
+                                                                   actor_user_id=actor.user_id, at=actor.at))
     return await fresh_deal(context, deal_id)
 
 
