@@ -205,7 +205,7 @@ def test_every_unanswered_keyed_write_completes_once_when_retried_after_a_crash(
 
     assert 0 < len(answered) < len(names), "the crash should cut some writes short"
     assert all(r.status_code == 200 and "errors" not in r.json() for r in retried.values())
-    assert all(retried[name].content == content for name, content in answered.items())  # replayed byte for byte
+    assert all(retried[name].content == body for name, body in answered.items())  # replayed as sent
     with store.connect() as connection:
         stored = sorted(connection.execute(select(deals.c.name).where(deals.c.name.in_(names))).scalars())
     assert stored == sorted(names)  # each write happened exactly once
