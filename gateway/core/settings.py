@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     databricks_statement_timeout_s: Annotated[int, Field(gt=0)] = 300
     # Seconds a Databricks read (or a write statement losing a Delta commit race) is retried (store/retry.py).
     store_retry_max_s: Annotated[float, Field(ge=0)] = 10.0
+    # The longest any call waits on the store (statement and lock timeouts; store/timeouts.py).
+    statement_timeout_s: Annotated[float, Field(gt=0)] = 10.0
     # Databricks Lakebase (docs/postgresql.md): with one of these, PostgreSQL logins use OAuth tokens.
     lakebase_instance: str | None = None  # a provisioned database instance's name
     lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -45,6 +46,9 @@ def unavailable_on_connection_errors() -> Iterator[None]:
         yield
     except (OperationalError, InterfaceError) as error:
         log.warning("store unavailable: %s", type(error.orig or error).__name__)
+        raise ServiceUnavailable() from error
+    except sqlite3.OperationalError as error:  # BEGIN IMMEDIATE goes to the driver itself (store/engine.py)
+        log.warning("store unavailable: %s", type(error).__name__)
         raise ServiceUnavailable() from error
     except DBAPIError as error:
         if not error.connection_invalidated:

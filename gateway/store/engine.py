@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-from gateway.store import lakebase
+from gateway.store import lakebase, timeouts
 
 if TYPE_CHECKING:
     from gateway.core.settings import Settings
@@ -26,8 +27,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
 )
+DEFAULT_TIMEOUT_S = 10.0  # DEAL_DESK_STATEMENT_TIMEOUT_S, for engines made without settings
 
 
 def create(url: str, settings: Settings | None = None) -> Engine:
@@ -39,7 +40,9 @@ def create(url: str, settings: Settings | None = None) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     options: dict[str, Any] = {}
     token: Callable[[], str] | None = None
+    timeout_s = settings.statement_timeout_s if settings is not None else DEFAULT_TIMEOUT_S
     if parsed.get_backend_name() == "postgresql":
+        parsed = timeouts.postgresql(parsed, timeout_s)
         options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         token = lakebase.token_source(settings)  # Lakebase: OAuth tokens as passwords
         if token is not None:
@@ -48,8 +51,9 @@ def create(url: str, settings: Settings | None = None) -> Engine:
     if token is not None:
         lakebase.log_in_with(engine, token)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", partial(_sqlite_on_connect, busy=timeouts.sqlite_pragma(timeout_s)))
         event.listen(engine, "begin", _sqlite_on_begin)
+        timeouts.bound_sqlite_statements(engine, timeout_s)
     _count_statements(engine)
     return engine
 
@@ -63,11 +67,11 @@ def _databricks(url: URL, settings: Settings | None) -> Engine:
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any, *, busy: str) -> None:
     # Python's sqlite3 would open transactions on its own, lazily and deferred; we open them.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
+    for pragma in (*SQLITE_PRAGMAS, busy):
         cursor.execute(pragma)
     cursor.close()
     # SQLite's own lower() folds only ASCII; searches must fold every letter, as the other stores do.
