@@ -32,7 +32,6 @@ from gateway.store import (
     deal,
     idempotency,
     journal,
-    metrics,
     node,
     party,
     pipeline,
@@ -40,6 +39,9 @@ from gateway.store import (
     scoping_writes,
     sqlfunc,
     user,
+)
+from gateway.store import (
+    approval_metrics as metrics,
 )
 from gateway.store.audit import Actor
 from gateway.store.deal import DealCriteria
