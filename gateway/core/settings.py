@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     store_retry_max_s: Annotated[float, Field(ge=0)] = 10.0
     # The longest any call waits on the store (statement and lock timeouts; store/timeouts.py).
     statement_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    # Connection limits per worker (gateway/http/connections.py).
+    max_header_bytes: Annotated[int, Field(gt=0)] = 16_384  # request line and headers; 431 beyond
+    idle_timeout_s: Annotated[float, Field(gt=0)] = 30.0  # a connection silent that long is closed
+    max_connections: Annotated[int, Field(gt=0)] = 2048  # connections or requests in flight; 503 beyond
     # Databricks Lakebase (docs/postgresql.md): with one of these, PostgreSQL logins use OAuth tokens.
     lakebase_instance: str | None = None  # a provisioned database instance's name
     lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>

@@ -28,6 +28,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
 
     from gateway.app import create_app
     from gateway.core.logging import configure_logging
+    from gateway.http import connections
     from gateway.ops.workers import settle_heap
 
     settings = Settings()
@@ -38,7 +39,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,
-                access_log=False, timeout_graceful_shutdown=30)
+                access_log=False, timeout_graceful_shutdown=30, **connections.uvicorn_options(settings))
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from gateway.core import multiprocess_metrics
 from gateway.core.settings import Settings
+from gateway.http import connections
 
 log = logging.getLogger("deal_desk.workers")
 
@@ -47,7 +48,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     try:
         uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers,
                     log_level=settings.log_level.lower(), log_config=None, access_log=False,
-                    timeout_graceful_shutdown=30)
+                    timeout_graceful_shutdown=30, **connections.uvicorn_options(settings))
     finally:
         if created:
             shutil.rmtree(created, ignore_errors=True)
@@ -69,7 +70,9 @@ def app() -> Starlette:
     """One worker's gateway; uvicorn calls this in each worker process."""
     from gateway.app import create_app
 
-    application = create_app(Settings())
+    settings = Settings()
+    connections.configure(settings)  # this process's protocol bounds (uvicorn_options set the parent's)
+    application = create_app(settings)
     atexit.register(multiprocess_metrics.mark_dead, os.getpid())
     settle_heap()
     return application

@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.core.settings import Settings
+from gateway.http import connections
 
 T = TypeVar("T")
 START_TIMEOUT_S = 10.0
@@ -28,7 +29,8 @@ class Server:
         self.app = app
         self.socket = socket.create_server(("127.0.0.1", 0))
         self.loop = asyncio.new_event_loop()
-        self.uvicorn = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
+        limits = connections.uvicorn_options(app.state.settings)  # as `deal-desk serve` bounds connections
+        self.uvicorn = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", **limits))
         self.thread = threading.Thread(target=self._serve, name="uvicorn-test-server", daemon=True)
 
     @property
