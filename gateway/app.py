@@ -67,7 +67,8 @@ def middleware_for(settings: Settings, db: Database, authenticator: Authenticato
         *cors(settings),  # before auth: preflights carry no token
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=directory),
-        Middleware(RateLimitMiddleware, rate=settings.rate_limit_per_s, burst=settings.rate_limit_burst),
+        Middleware(RateLimitMiddleware, rate=settings.rate_limit_per_s, burst=settings.rate_limit_burst,
+                   redis_url=settings.events_url),
         Middleware(IdempotencyMiddleware, db=db),  # after auth: keys are per caller
     ]
 

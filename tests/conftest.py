@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from gateway.app import create_app
 from gateway.core.settings import Settings
@@ -43,3 +45,17 @@ async def gateway(settings: Settings) -> AsyncIterator[Gateway]:
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
         yield Gateway(app, client, settings)
     app.state.db.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis (DEAL_DESK_TEST_REDIS_URL); without one the test is skipped, or fails where
+    DEAL_DESK_REQUIRE_REDIS=1 (CI starts Redis)."""
+    url = os.environ.get("DEAL_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError as error:
+        if os.environ.get("DEAL_DESK_REQUIRE_REDIS") == "1":
+            pytest.fail(f"Redis at {url} is unreachable ({error})")
+        pytest.skip(f"Redis at {url} is unreachable ({error}); set DEAL_DESK_TEST_REDIS_URL")
+    return url

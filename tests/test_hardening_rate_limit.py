@@ -1,20 +1,14 @@
-"""Per-caller rate limit: a token bucket per Principal; over it, 429 RATE_LIMITED with Retry-After."""
+"""Per-caller rate limit: `burst` requests per window of burst/rate seconds; over it, 429 RATE_LIMITED with
+Retry-After."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+
 from gateway.core.settings import Settings
-from gateway.http.rate_limit import MAX_BUCKETS, TokenBuckets
+from gateway.http.rate_limit import CallerLimits
 from tests.support.hardening import ME, custom_gateway, error_of
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_a_caller_over_the_burst_gets_429_with_retry_after(settings: Settings) -> None:
@@ -23,9 +17,9 @@ async def test_a_caller_over_the_burst_gets_429_with_retry_after(settings: Setti
         allowed = [await gateway.post(ME, token=token) for _ in range(3)]
         refused = await gateway.post(ME, token=token)
     assert [response.status_code for response in allowed] == [200, 200, 200]
-    assert error_of(refused) == (429, "RATE_LIMITED", "Too many requests; retry in 2 s.")
-    assert refused.headers["retry-after"] == "2"
-    assert refused.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfterSeconds": 2}
+    assert error_of(refused) == (429, "RATE_LIMITED", "Too many requests; retry in 6 s.")  # 3 per 6 s
+    assert refused.headers["retry-after"] == "6"
+    assert refused.json()["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfterSeconds": 6}
 
 
 async def test_each_caller_has_a_bucket_of_their_own(settings: Settings) -> None:
@@ -59,23 +53,22 @@ async def test_the_default_limit_lets_a_burst_of_100_through(settings: Settings)
     assert statuses == {200}
 
 
-def test_a_bucket_refills_at_the_rate_up_to_the_burst() -> None:
-    clock = Clock()
-    buckets = TokenBuckets(rate=2.0, burst=2, clock=clock)
-    assert [buckets.take("a"), buckets.take("a")] == [0.0, 0.0]
-    assert buckets.take("a") == 0.5  # one token comes every half second
-    clock.now += 0.5
-    assert buckets.take("a") == 0.0
-    clock.now += 60
-    assert [buckets.take("a"), buckets.take("a"), buckets.take("a")] == [0.0, 0.0, 0.5]
+async def test_a_window_lets_the_burst_through_then_says_when_the_next_request_fits() -> None:
+    limits = CallerLimits(rate=2.0, burst=2)  # two requests a second
+    assert [await limits.take("a"), await limits.take("a")] == [0.0, 0.0]
+    wait = await limits.take("a")
+    assert 0 < wait <= 1.0
+    assert await limits.take("b") == 0.0  # another caller, another window
+    await asyncio.sleep(wait + 0.05)
+    assert await limits.take("a") == 0.0
 
 
-def test_idle_buckets_are_forgotten_when_there_are_too_many() -> None:
-    clock = Clock()
-    buckets = TokenBuckets(rate=1.0, burst=10, clock=clock)
-    for n in range(MAX_BUCKETS):
-        buckets.take(f"user{n}")
-    clock.now += 10  # every bucket has refilled
-    buckets.take("busy")
-    buckets.take("newcomer")
-    assert set(buckets.buckets) == {"busy", "newcomer"}
+async def test_an_unreachable_redis_lets_requests_through() -> None:
+    limits = CallerLimits(rate=0.5, burst=1, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    assert [await limits.take("a"), await limits.take("a")] == [0.0, 0.0]
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from starlette.applications import Starlette
 
 from auth.dev import issue_token
@@ -24,8 +22,6 @@ from gateway.events.broker import Event
 from tests.support.data import Data
 from tests.support.server import Server, serving
 from tests.support.ws import GraphQLSocket, graphql_socket
-
-REDIS_URL = os.environ.get("DEAL_DESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 EVENTS = """
 subscription Events($dealId: ID) {
@@ -229,16 +225,6 @@ async def test_subscriber_is_disconnected_when_its_token_expires(server: Server,
     assert code == 4401
     assert 0.3 < waited < 3.5
     await wait_for_subscribers(server, 0)
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The local Redis, or the test is skipped."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({error}); set DEAL_DESK_TEST_REDIS_URL")
-    return REDIS_URL
 
 
 async def test_event_published_on_one_replica_reaches_a_subscriber_of_another(

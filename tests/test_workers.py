@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,27 +28,35 @@ REQUESTS_TOTAL = re.compile(
 MAX_REQUESTS = 200  # both workers answer long before this
 
 
-@pytest.fixture
-def served(database_url: str, tmp_path: Path, unused_tcp_port: int,
-           ) -> Iterator[tuple[str, Path, str, list[int]]]:
-    """(base URL, metrics directory, token, worker pids) of `serve --workers 2` on a fresh store."""
+@contextlib.contextmanager
+def workers_serving(database_url: str, tmp_path: Path, port: int, email: str = "desk@x.test",
+                    **env: str) -> Iterator[tuple[str, Path, str, list[int]]]:
+    """(base URL, metrics directory, token, worker pids) of `serve --workers 2` on the store, with `env`."""
     metrics_dir, key = tmp_path / "metrics", tmp_path / "dev-key.json"
     metrics_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DEAL_DESK_")}
-    env.update(DEAL_DESK_DATABASE_URL=database_url, DEAL_DESK_DEV_KEY_FILE=str(key),
-               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), DEAL_DESK_LOG_LEVEL="WARNING")
-    command = [str(DEAL_DESK), "serve", "--port", str(unused_tcp_port), "--workers", "2"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DEAL_DESK_")}
+    environment.update(DEAL_DESK_DATABASE_URL=database_url, DEAL_DESK_DEV_KEY_FILE=str(key),
+                       PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), DEAL_DESK_LOG_LEVEL="WARNING", **env)
+    command = [str(DEAL_DESK), "serve", "--port", str(port), "--workers", "2"]
     with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{unused_tcp_port}"
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: answers(f"{url}/readyz"), "readiness", process)
         settings = Settings(database_url=database_url, dev_key_file=str(key), _env_file=None)  # type: ignore[call-arg]
-        token = issue_token(settings, email="desk@x.test", roles=[Role.DEAL_DESK])
+        token = issue_token(settings, email=email, roles=[Role.DEAL_DESK])
         yield url, metrics_dir, token, workers_of(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path, unused_tcp_port: int,
+           ) -> Iterator[tuple[str, Path, str, list[int]]]:
+    """`serve --workers 2` on a fresh store."""
+    with workers_serving(database_url, tmp_path, unused_tcp_port) as serving:
+        yield serving
 
 
 def workers_of(pid: int) -> list[int]:
@@ -80,3 +90,30 @@ def counting(metrics_dir: Path) -> set[int]:
         if any('"deal_desk_graphql_requests"' in key and value > 0 for key, value, *_ in values):
             answered.add(int(file.name.removeprefix("counter_").removesuffix(".db")))
     return answered
+
+
+def test_the_rate_limit_holds_for_a_caller_across_workers(
+        database_url: str, tmp_path: Path, unused_tcp_port: int, redis_url: str) -> None:
+    shared = {"DEAL_DESK_EVENTS_URL": redis_url, "DEAL_DESK_RATE_LIMIT_PER_S": "0.01",
+              "DEAL_DESK_RATE_LIMIT_BURST": "3"}  # 3 requests per 300 s, counted in Redis
+    caller = f"desk-{uuid.uuid4().hex}@x.test"  # a window of its own in the shared Redis
+    with workers_serving(database_url, tmp_path, unused_tcp_port, caller, **shared) as served:
+        url, metrics, token, workers = served
+        sent = {"authorization": f"Bearer {token}"}
+        # A new connection each: the kernel hands them to either worker.
+        statuses = [httpx.post(f"{url}/graphql", json=ME, headers=sent).status_code for _ in range(40)]
+        asked = answering(metrics)
+
+    assert len(workers) == 2 and set(workers) <= asked  # both workers were asked
+    assert statuses.count(200) == 3 and statuses.count(429) == 37
+
+
+def answering(metrics_dir: Path) -> set[int]:
+    """The processes that answered a /graphql request or refused one (429s count as errors)."""
+    counted = ('"deal_desk_graphql_requests"', '"deal_desk_graphql_errors"')
+    found = set()
+    for file in metrics_dir.glob("counter_*.db"):
+        values = MmapedDict.read_all_values_from_file(str(file))
+        if any(any(name in key for name in counted) and value > 0 for key, value, *_ in values):
+            found.add(int(file.name.removeprefix("counter_").removesuffix(".db")))
+    return found

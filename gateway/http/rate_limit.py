@@ -1,13 +1,22 @@
-"""Per-caller rate limit: a token bucket in memory for each Principal's `sub`, after authentication."""
+"""Per-caller rate limit, after authentication: at most `burst` requests of one caller (a Principal's
+`sub`) in any window of `burst / rate` seconds, so `rate` a second on average.
+
+The counts live in Redis when one is configured (DEAL_DESK_EVENTS_URL), so the limit holds for a caller across
+workers and replicas; otherwise in this process, and each worker and replica limits on its own. The `limits`
+library keeps them (a moving window). When Redis does not answer, requests go through and a warning is
+logged: the rate limit guards the store, it must not take the gateway down with Redis.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.core.errors import RateLimited
@@ -15,61 +24,51 @@ from gateway.http.replies import reply
 
 log = logging.getLogger("deal_desk.rate_limit")
 
-MAX_BUCKETS = 10_000  # past this many callers, full (idle) buckets are dropped
+KEY_PREFIX = "deal-desk:rate"
 
 
-@dataclass
-class Bucket:
-    """Tokens left and when they were counted."""
+class CallerLimits:
+    """The window of each caller: `take` a request from it, or learn how long to wait."""
 
-    tokens: float
-    counted_at: float
+    def __init__(self, rate: float, burst: int, redis_url: str | None = None) -> None:
+        self.item: RateLimitItem = RateLimitItemPerSecond(burst, max(1, math.ceil(burst / rate)))
+        self.limiter = MovingWindowRateLimiter(storage_of(redis_url))
 
-
-class TokenBuckets:
-    """One bucket per key: refills `rate` tokens a second up to `burst`; each request takes one."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.buckets: dict[str, Bucket] = {}
-
-    def take(self, key: str) -> float:
-        """0 when a token was taken, else the seconds until the next one."""
-        now = self.clock()
-        bucket = self.buckets.get(key) or self._new(key, now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.counted_at) * self.rate)
-        bucket.counted_at = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+    async def take(self, caller: str) -> float:
+        """0 when the request fits the caller's window, else the seconds until it would."""
+        try:
+            if await self.limiter.hit(self.item, caller):
+                return 0.0
+            reset_at, _ = await self.limiter.get_window_stats(self.item, caller)
+        except StorageError as error:
+            log.warning("rate limit store unavailable (%s): request let through",
+                        type(error.storage_error).__name__)
             return 0.0
-        return (1 - bucket.tokens) / self.rate
+        return max(reset_at - time.time(), 0.001)
 
-    def _new(self, key: str, now: float) -> Bucket:
-        if len(self.buckets) >= MAX_BUCKETS:
-            self._drop_full(now)
-        bucket = self.buckets[key] = Bucket(float(self.burst), now)
-        return bucket
 
-    def _drop_full(self, now: float) -> None:
-        """Forget buckets that have refilled: a new one starts full anyway."""
-        refill_s = self.burst / self.rate
-        self.buckets = {key: b for key, b in self.buckets.items() if now - b.counted_at < refill_s}
+def storage_of(redis_url: str | None) -> Storage:
+    """Redis shared by every worker and replica when configured, else this process's memory."""
+    if not redis_url:
+        return MemoryStorage()
+    return RedisStorage(f"async+{redis_url}", implementation="redispy", wrap_exceptions=True,
+                        key_prefix=KEY_PREFIX, socket_timeout=1.0, socket_connect_timeout=1.0)
 
 
 class RateLimitMiddleware:
     """Answers 429 RATE_LIMITED with Retry-After when an authenticated caller is over the limit.
 
-    Runs after BearerAuthMiddleware (the caller is scope["user"]); requests without one pass.
-    Rate 0 turns it off. The buckets live in this process: each replica limits on its own.
+    Runs after BearerAuthMiddleware (the caller is scope["user"]); requests without one pass. Rate 0 turns
+    it off.
     """
 
-    def __init__(self, app: ASGIApp, *, rate: float, burst: int) -> None:
+    def __init__(self, app: ASGIApp, *, rate: float, burst: int, redis_url: str | None = None) -> None:
         self.app = app
-        self.buckets = TokenBuckets(rate, burst) if rate > 0 else None
+        self.limits = CallerLimits(rate, burst, redis_url) if rate > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = scope.get("user") if scope["type"] == "http" else None
-        if principal is None or self.buckets is None or (wait := self.buckets.take(principal.sub)) <= 0:
+        if principal is None or self.limits is None or (wait := await self.limits.take(principal.sub)) <= 0:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
