@@ -42,7 +42,7 @@ class LocalBroker:
     """In-process broker: one bounded queue per subscriber; a subscriber too slow to keep up loses events."""
 
     def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[Event]] = set()
+        self._queues: set[asyncio.Queue[Event | Exception]] = set()
 
     async def publish(self, event: Event) -> None:
         """Put `event` on every subscriber's queue."""
@@ -50,10 +50,17 @@ class LocalBroker:
             with contextlib.suppress(asyncio.QueueFull):
                 queue.put_nowait(event)
 
+    def fail(self, error: Exception) -> None:
+        """End every current subscriber's stream with `error` (what carried the events went away)."""
+        for queue in list(self._queues):
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(error)
+
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
         """Subscribe until the context exits."""
-        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+        queue: asyncio.Queue[Event | Exception] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(queue)
         try:
             yield _drain(queue)
@@ -68,6 +75,9 @@ class LocalBroker:
         """Nothing to release."""
 
 
-async def _drain(queue: asyncio.Queue[Event]) -> AsyncIterator[Event]:
+async def _drain(queue: asyncio.Queue[Event | Exception]) -> AsyncIterator[Event]:
     while True:
-        yield await queue.get()
+        item = await queue.get()
+        if isinstance(item, Exception):
+            raise item
+        yield item
