@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from auth.principal import Claims, Principal
 from gateway.store import user as user_store
+from gateway.store.batch import WriteBatch
 from gateway.store.database import Database
 
 CACHE_LIMIT = 10_000
@@ -38,11 +39,30 @@ def sync(connection: Connection, *, claims: Claims) -> tuple[str, str | None]:
     return row.id, changed.get("region", row.region)
 
 
+def sync_all(connection: Connection, *, items: list[Claims]) -> list[tuple[str, str | None]]:
+    """`sync` for each caller of a batch, in order (a caller twice in it is written once)."""
+    done: dict[str, tuple[str, str | None]] = {}
+    for claims in items:
+        if claims.sub not in done:
+            done[claims.sub] = sync(connection, claims=claims)
+    return [done[claims.sub] for claims in items]
+
+
+def unchanged(row: Any, claims: Claims) -> bool:
+    """True when the stored row already says what the claims say."""
+    return all(row._mapping[key] == value for key, value in profile(claims).items())
+
+
 class UserDirectory:
-    """Claims -> Principal; writes the users row only on first sight or when the claims change."""
+    """Claims -> Principal; writes the users row only on first sight or when the claims change.
+
+    A known caller is read, not written, after a restart. New and changed callers are written in batches
+    (gateway/store/batch.py): a crowd signing in together costs a few transactions, not one each.
+    """
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.batch: WriteBatch[Claims, tuple[str, str | None]] = WriteBatch(db, sync_all)
         # sub -> (the claims last written, user id, stored region): claims that change back are written too.
         self._known: dict[str, tuple[Claims, str, str | None]] = {}
 
@@ -59,8 +79,11 @@ class UserDirectory:
                          roles=claims.roles, region=claims.region or region)
 
     async def _sync(self, claims: Claims) -> tuple[str, str | None]:
+        row = await self.db.read(user_store.get_by_sub, sub=claims.sub)
+        if row is not None and unchanged(row, claims):
+            return row.id, row.region
         try:
-            return await self.db.write(sync, claims=claims)
+            return await self.batch.submit(claims)
         except IntegrityError:
-            # Two first requests of one user raced; the other one created the row.
-            return await self.db.write(sync, claims=claims)
+            # Another process created one of the batch's users meanwhile: now each finds its row.
+            return await self.batch.submit(claims)
