@@ -32,6 +32,12 @@ def get_by_sub(connection: Connection, *, sub: str) -> Row[Any] | None:
     return connection.execute(select(users).where(users.c.sub == sub)).first()
 
 
+def get_by_subs(connection: Connection, *, subs: Sequence[str]) -> dict[str, Row[Any]]:
+    """The users with these identity-provider subjects, by subject."""
+    rows = connection.execute(select(users).where(users.c.sub.in_(list(subs))))
+    return {row.sub: row for row in rows}
+
+
 def create(connection: Connection, *, sub: str, values: dict[str, Any]) -> str:
     """Insert a user, audited as their own first sign-in; returns the new id."""
     actor = Actor(user_id=new_id(), sub=sub)

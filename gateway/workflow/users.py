@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from auth.principal import Claims, Principal
@@ -29,8 +29,12 @@ def profile(claims: Claims) -> dict[str, Any]:
 
 def sync(connection: Connection, *, claims: Claims) -> tuple[str, str | None]:
     """Create or refresh the caller's row; returns (user id, stored region)."""
+    return refresh(connection, claims=claims, row=user_store.get_by_sub(connection, sub=claims.sub))
+
+
+def refresh(connection: Connection, *, claims: Claims, row: Row[Any] | None) -> tuple[str, str | None]:
+    """Create the caller's row (no `row` yet) or bring `row` in step with the claims."""
     values = profile(claims)
-    row = user_store.get_by_sub(connection, sub=claims.sub)
     if row is None:
         return user_store.create(connection, sub=claims.sub, values=values), claims.region
     changed = {key: value for key, value in values.items() if row._mapping[key] != value}
@@ -41,10 +45,11 @@ def sync(connection: Connection, *, claims: Claims) -> tuple[str, str | None]:
 
 def sync_all(connection: Connection, *, items: list[Claims]) -> list[tuple[str, str | None]]:
     """`sync` for each caller of a batch, in order (a caller twice in it is written once)."""
+    stored = user_store.get_by_subs(connection, subs=[claims.sub for claims in items])
     done: dict[str, tuple[str, str | None]] = {}
     for claims in items:
         if claims.sub not in done:
-            done[claims.sub] = sync(connection, claims=claims)
+            done[claims.sub] = refresh(connection, claims=claims, row=stored.get(claims.sub))
     return [done[claims.sub] for claims in items]
 
 
@@ -79,7 +84,7 @@ class UserDirectory:
                          roles=claims.roles, region=claims.region or region)
 
     async def _sync(self, claims: Claims) -> tuple[str, str | None]:
-        row = await self.db.read(user_store.get_by_sub, sub=claims.sub)
+        row = await self.db.lookup(user_store.get_by_sub, sub=claims.sub)
         if row is not None and unchanged(row, claims):
             return row.id, row.region
         try:
