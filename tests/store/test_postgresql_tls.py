@@ -51,7 +51,8 @@ def engine() -> Iterator[Engine]:
 
 def test_the_url_keeps_the_tls_options_on_the_psycopg_driver(engine: Engine) -> None:
     assert engine.url.drivername == "postgresql+psycopg"
-    assert dict(engine.url.query) == TLS
+    bounded = "-c statement_timeout=10000 -c lock_timeout=10000"  # DEAL_DESK_STATEMENT_TIMEOUT_S
+    assert dict(engine.url.query) == {**TLS, "options": bounded}
 
 
 def test_psycopg_is_given_every_tls_option(engine: Engine) -> None:
