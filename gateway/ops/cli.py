@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -132,6 +133,42 @@ def audit_verify(
     verify.print_report(report, limit=limit)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@cli.command("backup")
+def backup_store(
+    to: Annotated[str, typer.Option("--to", help="A file (SQLite, PostgreSQL) or a schema (Databricks).")],
+) -> None:
+    """Back the store up: SQLite's online backup, pg_dump, or a Databricks DEEP CLONE."""
+    from gateway.ops import backup
+
+    _with_store(lambda db, url: backup.backup(db.engine, url, to))
+
+
+@cli.command("restore")
+def restore_store(
+    source: Annotated[str, typer.Option("--from", help="The backup: a file, or a Databricks schema.")],
+    force: Annotated[bool, typer.Option(help="Replace a store that holds data.")] = False,
+) -> None:
+    """Restore a backup into the store (an empty one, unless --force)."""
+    from gateway.ops import backup
+
+    _with_store(lambda db, url: backup.restore(db.engine, url, source, force=force))
+
+
+def _with_store(run: Callable[[Any, str], str]) -> None:
+    from gateway.ops.backup import BackupError
+    from gateway.store.database import Database
+
+    url = Settings().database_url
+    db = Database(url)
+    try:
+        typer.echo(run(db, url))
+    except BackupError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        db.dispose()
 
 
 def main() -> None:
