@@ -92,7 +92,8 @@ def test_a_restore_refuses_a_store_that_holds_data_unless_forced(seeded: str, tm
     assert deal_desk(seeded, "audit", "verify").returncode == 0
 
 
-def test_a_missing_or_damaged_backup_is_refused_and_restores_nothing(database_url: str, tmp_path: Path) -> None:
+def test_a_missing_or_damaged_backup_is_refused_and_restores_nothing(database_url: str,
+                                                                    tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.backup"
     damaged.write_bytes(b"not a backup at all" * 100)
     for source in (tmp_path / "missing.backup", damaged):
