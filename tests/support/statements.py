@@ -324,8 +324,8 @@ def other_reads(ids: Ids) -> dict[str, Call]:
             c, principal=manager, deal_id=ids.deal, field="id"),
         "records.approval_of": lambda c: records.approval_of(c, principal=manager, approval_id=ids.approval),
         "records.approvals_of": lambda c: records.approvals_of(
-            c, deal_id=ids.deal, statuses=tables.APPROVAL_STATUSES, round=1, after_sequence=0),
-        "records.next_round": lambda c: records.next_round(c, deal_id=ids.deal),
+            c, deal_id=ids.deal, statuses=tables.APPROVAL_STATUSES, round=1),
+        "records.approvals_of[every_round]": lambda c: records.approvals_of(c, deal_id=ids.deal),
         "records.scoping_for_change": lambda c: records.scoping_for_change(
             c, principal=admin, request_id=ids.scoping),
         "idempotency.find": lambda c: idempotency.find(c, sub=ids.sub, key="k-1", now=ids.now),
