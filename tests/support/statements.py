@@ -28,11 +28,11 @@ from gateway.core.roles import Role
 from gateway.ops import repair, seed, verify
 from gateway.store import (
     approval,
+    approval_metrics,
     children,
     deal,
     idempotency,
     journal,
-    metrics,
     node,
     party,
     pipeline,
@@ -293,7 +293,7 @@ def aggregate_reads(ids: Ids) -> dict[str, Call]:
         c, principal=ids.manager_p, group_by="MONTH", criteria=FILTERS["every_field"](ids))
     for who, principal in (("admin", ids.admin_p), ("manager", ids.manager_p)):
         for label, since in (("all", None), ("30d", ids.now - dt.timedelta(days=30))):
-            cases[f"metrics[{who},{label}]"] = lambda c, p=principal, s=since: metrics.stage_metrics(
+            cases[f"metrics[{who},{label}]"] = lambda c, p=principal, s=since: approval_metrics.stage_metrics(
                 c, principal=p, since=s, now=ids.now)
     return cases
 
