@@ -67,14 +67,31 @@ async def test_the_preview_is_the_chain_submit_creates_on_the_default_rules(gate
 async def test_the_preview_names_every_threshold_that_fired(gateway: Gateway) -> None:
     flow = await Workflow(gateway).meet()
     deal = await flow.create(totalValue="50000.00", targetMarginPct="25", tiers=[
-        {"minSpend": "0", "cpm": "14.00", "marginPct": "18"}])
-    preview = await flow.ok(PREVIEW, {"id": deal["id"]}, who="seller")
+        {"minSpend": "0", "cpm": "14.00", "marginPct": "18"}], incentives=[
+        {"type": "AGENCY_REBATE", "unit": "PERCENT", "value": "12"}])
+    preview = await flow.ok(PREVIEW, {"id": deal["id"]}, who="desk")
     assert [(p["stage"], p["reasons"]) for p in preview] == [
         ("SALES_MANAGER", ["SALES_MANAGER: required for every deal (always = true)"]),
         ("DEAL_DESK", ["DEAL_DESK: a tier's marginPct is below 30 (tier_margin_below = 30)",
                        "DEAL_DESK: targetMarginPct is below 30 (target_margin_below = 30)"]),
-        ("FINANCE", ["FINANCE: a tier's marginPct is below 20 (tier_margin_below = 20)"]),
+        ("FINANCE", ["FINANCE: a tier's marginPct is below 20 (tier_margin_below = 20)",
+                     "FINANCE: the PERCENT incentives add up to more than 10 (percent_incentives_above = 10)"]),
     ]
+
+
+async def test_reasons_on_fields_the_caller_may_not_read_say_only_that_a_restricted_condition_holds(
+    gateway: Gateway,
+) -> None:
+    flow = await Workflow(gateway).meet()
+    deal = await flow.create(totalValue="50000.00", targetMarginPct="25", incentives=[
+        {"type": "AGENCY_REBATE", "unit": "PERCENT", "value": "12"}])
+    # The seller owns the deal (sees its incentives, not its margins); legal sees neither.
+    seller = {p["stage"]: p["reasons"] for p in await flow.ok(PREVIEW, {"id": deal["id"]}, who="seller")}
+    legal = {p["stage"]: p["reasons"] for p in await flow.ok(PREVIEW, {"id": deal["id"]}, who="legal")}
+    assert seller["DEAL_DESK"] == ["DEAL_DESK: a condition on margins holds (restricted for your role)"]
+    assert seller["FINANCE"] == [
+        "FINANCE: the PERCENT incentives add up to more than 10 (percent_incentives_above = 10)"]
+    assert legal["FINANCE"] == ["FINANCE: a condition on incentives holds (restricted for your role)"]
 
 
 async def test_the_preview_is_the_chain_submit_creates_on_a_custom_file(settings: Settings,

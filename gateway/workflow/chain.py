@@ -26,7 +26,15 @@ from gateway.store import children
 from gateway.store.system_user import SYSTEM_USER_ID
 from gateway.store.writer import Writer
 from gateway.workflow import records, terms
-from gateway.workflow.rules import DUE_HOURS, RequiredStage, StageRule, deal_facts, required
+from gateway.workflow.rules import (
+    DUE_HOURS,
+    RESTRICTED_TERMS,
+    Reason,
+    RequiredStage,
+    StageRule,
+    deal_facts,
+    required,
+)
 
 OPEN = ("PENDING", "WAITING")
 DECIDED = {"APPROVE": "APPROVED", "REJECT": "REJECTED", "REQUEST_CHANGES": "CHANGES_REQUESTED"}
@@ -38,7 +46,7 @@ class PlannedStage:
 
     needed: RequiredStage
     carried_from: Row[Any] | None  # the superseded round's APPROVED row of the stage, when carried
-    carry_note: str | None  # why it is, or is not, carried over; None when there was nothing to carry
+    carry_note: Reason | None  # why it is, or is not, carried over; None when there was nothing to carry
 
     @property
     def due_hours(self) -> Decimal:
@@ -46,7 +54,7 @@ class PlannedStage:
         return self.needed.rule.due_hours
 
     @property
-    def reasons(self) -> list[str]:
+    def reasons(self) -> list[Reason]:
         """Why the stage is required, then what smart re-approval decided, in words."""
         return [*self.needed.reasons, *([self.carry_note] if self.carry_note else [])]
 
@@ -83,16 +91,27 @@ def plan(connection: Connection, *, deal: Any, rules: Sequence[StageRule]) -> Pl
 def _carry(needed: RequiredStage, earlier: Row[Any] | None, now: dict[str, str]) -> PlannedStage:
     if earlier is None:
         return PlannedStage(needed, None, None)
+    stage, round = needed.stage, earlier.round
     if needed.rule.reapprove == "always":
-        return PlannedStage(needed, None, f'{needed.stage}: approved in round {earlier.round}, asked again: '
-                                          f'reapprove = "always"')
+        return PlannedStage(needed, None, Reason(f'{stage}: approved in round {round}, asked again: '
+                                                 f'reapprove = "always"'))
     changed = terms.changed(earlier.terms_digest, now, needed.rule.watched)
     if changed:
-        return PlannedStage(needed, None, f"{needed.stage}: approved in round {earlier.round}, asked again: "
-                                          f"{', '.join(changed)} changed since")
+        return PlannedStage(needed, None, _asked_again(stage, round, changed))
     watched = ", ".join(needed.rule.watched)
-    return PlannedStage(needed, earlier, f"{needed.stage}: carried over from round {earlier.round}: "
-                                         f"none of {watched} changed since its approval")
+    return PlannedStage(needed, earlier, Reason(f"{stage}: carried over from round {round}: none of "
+                                                f"{watched} changed since its approval"))
+
+
+def _asked_again(stage: str, round: int, changed: list[str]) -> Reason:
+    text = f"{stage}: approved in round {round}, asked again: {', '.join(changed)} changed since"
+    kinds = sorted({RESTRICTED_TERMS[term] for term in changed if term in RESTRICTED_TERMS})
+    if not kinds:
+        return Reason(text)
+    shown = [term for term in changed if term not in RESTRICTED_TERMS]
+    redacted = (f"{stage}: approved in round {round}, asked again: "
+                f"{', '.join([*shown, 'a field restricted for your role'])} changed since")
+    return Reason(text, tuple(kinds), redacted)
 
 
 def build(writer: Writer, *, deal_id: str, plan: Plan) -> bool:
@@ -120,7 +139,8 @@ def build(writer: Writer, *, deal_id: str, plan: Plan) -> bool:
             row.update(status="PENDING", activated_at=at, due_at=_due(at, rule.due_hours))
         writer.insert(deal_approvals, row)
         if earlier is not None:
-            _carried_action(writer, approval_id=row["id"], deal_id=deal_id, note=planned.carry_note)
+            _carried_action(writer, approval_id=row["id"], deal_id=deal_id,
+                            note=planned.carry_note.text if planned.carry_note else None)
     return first is not None
 
 

@@ -9,11 +9,13 @@ Values arrive validated by the resolvers; only checks that need the stored deal 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table
 
 from auth.actions import Action, require
+from auth.fields import may_read
 from auth.principal import Principal
 from gateway.core.errors import BadUserInput, NotFound
 from gateway.core.ids import new_id
@@ -23,7 +25,7 @@ from gateway.store import deal as deal_store
 from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 from gateway.workflow import chain, history, numbers, records
-from gateway.workflow.rules import StageRule
+from gateway.workflow.rules import Reason, StageRule
 from gateway.workflow.transitions import check_editable
 
 Values = Mapping[str, Any]
@@ -98,13 +100,28 @@ def submit(connection: Connection, *, principal: Principal, actor: Actor, deal_i
                               reason=ALL_CARRIED_REASON if carried else NO_STAGE_REASON)
 
 
+@dataclass(frozen=True)
+class PreviewedStage:
+    """A stage of the chain preview, its reasons in words the caller may read."""
+
+    planned: chain.PlannedStage
+    reasons: list[str]
+
+
 def preview(connection: Connection, *, principal: Principal, deal_id: str,
-            rules: Sequence[StageRule]) -> list[chain.PlannedStage]:
+            rules: Sequence[StageRule]) -> list[PreviewedStage]:
     """The stages a submission of the deal would create now; NOT_FOUND when the caller may not see it."""
     found = deal_store.get_by_ids(connection, principal=principal, ids=[deal_id])
     if not found:
         raise NotFound("No deal with this id.", field="dealId")
-    return chain.plan(connection, deal=found[0], rules=rules).stages
+    deal = found[0]
+
+    def readable(reason: Reason) -> str:
+        allowed = all(may_read(principal, kind, owner_id=deal.owner_id) for kind in reason.restricted)
+        return reason.text if allowed or reason.redacted is None else reason.redacted
+
+    stages = chain.plan(connection, deal=deal, rules=rules).stages
+    return [PreviewedStage(planned, [readable(reason) for reason in planned.reasons]) for planned in stages]
 
 
 def withdraw(connection: Connection, *, principal: Principal, actor: Actor, deal_id: str,

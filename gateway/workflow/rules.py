@@ -34,6 +34,26 @@ class DealFacts:
     has_non_standard_terms: bool
 
 
+RESTRICTED_TERMS = {"targetMarginPct": "margins", "floorCpm": "margins", "incentives": "incentives"}
+"""Terms the field rules restrict (PRODUCT.md), by what a caller must be allowed to see."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a stage is required (or asked again), in words; `restricted`: what a caller must be allowed to
+    see (margins, incentives) to read `text`, else `redacted` stands in."""
+
+    text: str
+    restricted: tuple[str, ...] = ()
+    redacted: str | None = None
+
+    @classmethod
+    def restricted_to(cls, kind: str, text: str) -> Reason:
+        """A reason that reads a restricted field: others learn only that a restricted condition holds."""
+        stage = text.split(":", 1)[0]
+        return cls(text, (kind,), f"{stage}: a condition on {kind} holds (restricted for your role)")
+
+
 @dataclass(frozen=True)
 class StageRule:
     """A stage, the conditions that require it (any one suffices), its step, service level and watch.
@@ -59,26 +79,29 @@ class StageRule:
         """True when `facts` meet at least one of this rule's conditions."""
         return bool(self.reasons(facts))
 
-    def reasons(self, facts: DealFacts) -> list[str]:
+    def reasons(self, facts: DealFacts) -> list[Reason]:
         """Each condition of this rule that `facts` meet, in words naming the rule key and threshold."""
         found = []
         if self.always:
-            found.append(f"{self.stage}: required for every deal (always = true)")
+            found.append(Reason(f"{self.stage}: required for every deal (always = true)"))
         if _at_least(facts.total_value, self.value_at_least):
-            found.append(f"{self.stage}: totalValue is at least {self.value_at_least} in the deal's currency "
-                         f"(value_at_least = {self.value_at_least})")
+            found.append(Reason(f"{self.stage}: totalValue is at least {self.value_at_least} in the deal's "
+                                f"currency (value_at_least = {self.value_at_least})"))
         if _below(facts.lowest_tier_margin, self.tier_margin_below):
-            found.append(f"{self.stage}: a tier's marginPct is below {self.tier_margin_below} "
-                         f"(tier_margin_below = {self.tier_margin_below})")
+            found.append(Reason.restricted_to(
+                "margins", f"{self.stage}: a tier's marginPct is below {self.tier_margin_below} "
+                           f"(tier_margin_below = {self.tier_margin_below})"))
         if _below(facts.target_margin_pct, self.target_margin_below):
-            found.append(f"{self.stage}: targetMarginPct is below {self.target_margin_below} "
-                         f"(target_margin_below = {self.target_margin_below})")
+            found.append(Reason.restricted_to(
+                "margins", f"{self.stage}: targetMarginPct is below {self.target_margin_below} "
+                           f"(target_margin_below = {self.target_margin_below})"))
         if _above(facts.percent_incentive_total, self.percent_incentives_above):
-            found.append(f"{self.stage}: the PERCENT incentives add up to more than "
-                         f"{self.percent_incentives_above} (percent_incentives_above = "
-                         f"{self.percent_incentives_above})")
+            found.append(Reason.restricted_to(
+                "incentives", f"{self.stage}: the PERCENT incentives add up to more than "
+                              f"{self.percent_incentives_above} (percent_incentives_above = "
+                              f"{self.percent_incentives_above})"))
         if self.non_standard_terms and facts.has_non_standard_terms:
-            found.append(f"{self.stage}: nonStandardTerms is not empty (non_standard_terms = true)")
+            found.append(Reason(f"{self.stage}: nonStandardTerms is not empty (non_standard_terms = true)"))
         return found
 
     @property
@@ -140,7 +163,7 @@ class RequiredStage:
 
     rule: StageRule
     step: int
-    reasons: tuple[str, ...]
+    reasons: tuple[Reason, ...]
 
     @property
     def stage(self) -> str:

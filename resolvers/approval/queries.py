@@ -32,7 +32,7 @@ class ApprovalQuery:
         planned = await context.db.read(deal_workflow.preview, principal=context.principal,
                                         deal_id=require_id(deal_id, "dealId"),
                                         rules=approval_rules(context.settings.approval_rules_file))
-        return [ApprovalPreview.from_planned(stage) for stage in planned]
+        return [ApprovalPreview.from_previewed(stage) for stage in planned]
 
 
 async def queue_page(context: Context, first: int | None, after: str | None) -> Connection[DealApproval]:

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.store.rows import RowLike
-from gateway.workflow.chain import PlannedStage
+from gateway.workflow.deal import PreviewedStage
 from loaders.records import ApprovalRecord, Joined
 from resolvers.common.context import Context
 from resolvers.common.enums import ApprovalActionType, ApprovalStage, ApprovalStatus
@@ -99,8 +99,9 @@ class ApprovalPreview:
         description="Which rule and threshold made the stage required, in words.")
 
     @classmethod
-    def from_planned(cls, planned: PlannedStage) -> ApprovalPreview:
-        """A preview row from a stage the chain plan holds."""
+    def from_previewed(cls, previewed: PreviewedStage) -> ApprovalPreview:
+        """A preview row from a stage of the chain preview."""
+        planned = previewed.planned
         return cls(stage=ApprovalStage(planned.needed.stage), step=planned.needed.step,
                    due_in_hours=float(planned.due_hours), carried_over=planned.carried_from is not None,
-                   reasons=planned.reasons)
+                   reasons=previewed.reasons)
