@@ -75,7 +75,8 @@ async def test_the_preview_names_every_threshold_that_fired(gateway: Gateway) ->
         ("DEAL_DESK", ["DEAL_DESK: a tier's marginPct is below 30 (tier_margin_below = 30)",
                        "DEAL_DESK: targetMarginPct is below 30 (target_margin_below = 30)"]),
         ("FINANCE", ["FINANCE: a tier's marginPct is below 20 (tier_margin_below = 20)",
-                     "FINANCE: the PERCENT incentives add up to more than 10 (percent_incentives_above = 10)"]),
+                     "FINANCE: the PERCENT incentives add up to more than 10 "
+                     "(percent_incentives_above = 10)"]),
     ]
 
 

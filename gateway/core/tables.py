@@ -86,6 +86,11 @@ def timestamps() -> list[Column[object]]:
     ]
 
 
+def _own_step(context: Any) -> int:
+    step: int = context.get_current_parameters()["sequence"]
+    return step
+
+
 def fk(column: str, target: str, *, nullable: bool = False) -> Column[str]:
     """A UUID foreign-key column."""
     return Column(column, String(36), ForeignKey(target), nullable=nullable)
@@ -206,7 +211,8 @@ deal_approvals = Table(
     Column("round", Integer, nullable=False),
     Column("stage", String(20), nullable=False),
     Column("sequence", Integer, nullable=False),
-    Column("step", Integer, nullable=False),  # stages of one step are PENDING together
+    # Stages of one step are PENDING together; a row inserted without one has its own step, its sequence.
+    Column("step", Integer, nullable=False, default=_own_step),
     Column("status", String(20), nullable=False),
     Column("activated_at", UtcDateTime()),
     Column("due_at", UtcDateTime()),

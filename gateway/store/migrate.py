@@ -75,23 +75,25 @@ WORKFLOW_COLUMNS = ("step", "due_hours", "remind_before_hours", "escalate_to", "
                     "carried_over_from")
 
 
-def _add_columns(connection: Connection, table: Table, names: Sequence[str]) -> None:
-    """ALTER TABLE ADD COLUMN for each of `names` the stored table lacks (nullable: rows exist)."""
+def _add_columns(connection: Connection, table: Table, names: Sequence[str]) -> list[str]:
+    """ALTER TABLE ADD COLUMN for each of `names` the stored table lacks (nullable: rows exist); the added."""
     present = {column["name"] for column in inspect(connection).get_columns(table.name)}
-    for name in names:
-        if name not in present:
-            kind = table.c[name].type.compile(dialect=connection.dialect)
-            connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+    added = [name for name in names if name not in present]
+    for name in added:
+        kind = table.c[name].type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+    return added
 
 
 def _parallel_steps(connection: Connection) -> None:
     # Stores from before this step: every stage had its own step (its sequence) and 48 h to decide.
     a = tables.deal_approvals
-    _add_columns(connection, a, WORKFLOW_COLUMNS)
+    if _add_columns(connection, a, WORKFLOW_COLUMNS):
+        # Only such a store has the old CHECK: one created with these columns got today's from step 1.
+        _allow_action(connection, "CARRIED_OVER")
     connection.execute(update(a).where(a.c.step.is_(None)).values(step=a.c.sequence))
     connection.execute(update(a).where(a.c.due_hours.is_(None))
                        .values(due_hours=48, remind_before_hours=12, escalate_to="DEAL_DESK"))
-    _allow_action(connection, "CARRIED_OVER")
     system_user.ensure(connection)
 
 
@@ -110,7 +112,7 @@ def _allow_action(connection: Connection, action: str) -> None:
         [check] = [c for c in table.constraints
                    if isinstance(c, CheckConstraint) and str(c.name).endswith("_action")]
         DropConstraint(check, if_exists=True)(table, connection)
-        AddConstraint(check)(table, connection)
+        AddConstraint(check, isolate_from_table=False)(table, connection)
 
 
 def _rebuild_sqlite(connection: Connection, table: Table) -> None:
