@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from gateway.core.settings import Settings
+from gateway.core.tables import users
 from gateway.store.system_user import SYSTEM_USER_ID
+from tests.support.audit import audit_rows
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import (
@@ -93,6 +95,17 @@ async def test_a_carry_over_is_audited_as_the_systems_action_in_the_submission(g
         + [("approval_actions", "INSERT")] * 2)
     actions = [row["after_json"] for row in submission if row["table_name"] == "approval_actions"]
     assert {(a["action"], a["actor_id"]) for a in actions} == {("CARRIED_OVER", SYSTEM_USER_ID)}
+    # The first carry-over wrote the system user, audited in the same operation.
+    [system] = audit_rows(flow.engine, users, SYSTEM_USER_ID)
+    assert (system["operation"], system["operation_id"]) == ("INSERT", submission[0]["operation_id"])
+    assert (system["after_json"]["sub"], system["after_json"]["roles"]) == ("system|deal-desk", "")
+
+    # The next carry-over finds it there.
+    deal = await flow.ok(APPROVALS, {"id": deal["id"]}, who="admin")
+    deal = await flow.decide(pending(deal)["id"], "REQUEST_CHANGES", who="finance", comment="Again")
+    await resubmit(flow, deal, notes="Notes again")
+    assert len(audit_rows(flow.engine, users, SYSTEM_USER_ID)) == 1
+    assert changed_tables(operations(flow.engine)[-1]).count(("approval_actions", "INSERT")) == 2
 
 
 async def test_carried_stages_are_not_decisions_in_the_metrics(gateway: Gateway) -> None:

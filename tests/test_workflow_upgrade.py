@@ -8,9 +8,8 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.core.settings import Settings
-from gateway.core.tables import approval_actions, deal_approvals, schema_version, users
+from gateway.core.tables import approval_actions, deal_approvals, schema_version
 from gateway.store.migrate import WORKFLOW_COLUMNS, current_version, migrate
-from gateway.store.system_user import SYSTEM_USER_ID
 from tests.support.gateway import Gateway
 from tests.support.workflow import Workflow, pending
 
@@ -33,7 +32,6 @@ def downgrade_to_version_5(connection: Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE approval_actions DROP CONSTRAINT ck_approval_actions_action")
         connection.exec_driver_sql("ALTER TABLE approval_actions ADD CONSTRAINT ck_approval_actions_action "
                                    "CHECK (action IN ('APPROVE', 'REJECT', 'REQUEST_CHANGES', 'COMMENT'))")
-    connection.execute(users.delete().where(users.c.id == SYSTEM_USER_ID))
     connection.execute(schema_version.delete().where(schema_version.c.version == 6))
 
 
@@ -71,15 +69,13 @@ async def test_a_store_from_before_parallel_steps_is_upgraded_and_its_chains_go_
     with engine.connect() as connection:
         rows = connection.execute(select(a.stage, a.sequence, a.step, a.due_hours, a.remind_before_hours,
                                          a.escalate_to).order_by(a.sequence)).all()
-        system = connection.execute(select(users.c.sub, users.c.roles)
-                                    .where(users.c.id == SYSTEM_USER_ID)).one()
         actions = connection.execute(select(approval_actions.c.action)).scalars().all()
     indexes = {index["name"] for index in inspect(engine).get_indexes("approval_actions")}
     stages = ("SALES_MANAGER", "DEAL_DESK", "FINANCE")
     assert [(r.stage, r.sequence, r.step, r.due_hours, r.remind_before_hours, r.escalate_to)
             for r in rows] == [
         (stage, n, n, 48, 12, "DEAL_DESK") for n, stage in enumerate(stages, start=1)]
-    assert tuple(system) == ("system|deal-desk", "") and actions == ["APPROVE"]  # the rows are kept
+    assert actions == ["APPROVE"]  # the rows are kept
     assert indexes == {str(index.name) for index in approval_actions.indexes}
     assert carried_over_allowed(engine)
     assert migrate(engine) == []  # idempotent

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Connection, Engine, Table, inspect, sele
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from gateway.core import tables
-from gateway.store import decided_hours, delta, system_user
+from gateway.store import decided_hours, delta
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,6 @@ def _parallel_steps(connection: Connection) -> None:
     connection.execute(update(a).where(a.c.step.is_(None)).values(step=a.c.sequence))
     connection.execute(update(a).where(a.c.due_hours.is_(None))
                        .values(due_hours=48, remind_before_hours=12, escalate_to="DEAL_DESK"))
-    system_user.ensure(connection)
 
 
 def _allow_action(connection: Connection, action: str) -> None:
@@ -133,8 +132,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "journaled writes: write_operations, deals.last_operation_id", _write_journal),
     Migration(5, "approval metrics: SQLite's stored decided_hours, its triggers and index",
               decided_hours.add_to_sqlite),
-    Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval, the system "
-                 "user", _parallel_steps),
+    Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
+              _parallel_steps),
 )
 
 

@@ -22,8 +22,7 @@ from sqlalchemy import Connection, Row
 from gateway.core.errors import Conflict
 from gateway.core.ids import new_id
 from gateway.core.tables import approval_actions, deal_approvals
-from gateway.store import children
-from gateway.store.system_user import SYSTEM_USER_ID
+from gateway.store import children, system_user
 from gateway.store.writer import Writer
 from gateway.workflow import records, terms
 from gateway.workflow.rules import (
@@ -147,7 +146,7 @@ def build(writer: Writer, *, deal_id: str, plan: Plan) -> bool:
 def _carried_action(writer: Writer, *, approval_id: str, deal_id: str, note: str | None) -> None:
     writer.insert(approval_actions, {
         "id": new_id(), "approval_id": approval_id, "deal_id": deal_id, "action": "CARRIED_OVER",
-        "actor_id": SYSTEM_USER_ID, "comment": note, "created_at": writer.actor.at,
+        "actor_id": system_user.ensure(writer), "comment": note, "created_at": writer.actor.at,
     })
 
 

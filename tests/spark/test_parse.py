@@ -82,7 +82,6 @@ def test_the_upgrade_adds_the_workflow_columns_fills_them_and_allows_carried_ove
     ]
     assert any(sql.startswith("UPDATE deal_approvals SET step") for sql in UPGRADE_SQL)
     assert any("CHECK" in sql and "'CARRIED_OVER'" in sql for sql in UPGRADE_SQL)
-    assert any(sql.startswith("MERGE INTO `users`") for sql in UPGRADE_SQL)
 
 
 @pytest.mark.parametrize("name", READS)
