@@ -121,6 +121,8 @@ def build(writer: Writer, *, deal_id: str, plan: Plan) -> bool:
     asked = [planned.needed.step for planned in plan.stages if planned.carried_from is None]
     first = min(asked, default=None)
     digest = terms.encode(plan.terms)
+    carried = any(planned.carried_from is not None for planned in plan.stages)
+    system = system_user.ensure(writer) if carried else None  # the actor of the CARRIED_OVER actions
     for sequence, planned in enumerate(plan.stages, start=1):
         rule, step, earlier = planned.needed.rule, planned.needed.step, planned.carried_from
         row: dict[str, Any] = {
@@ -137,16 +139,17 @@ def build(writer: Writer, *, deal_id: str, plan: Plan) -> bool:
         elif step == first:
             row.update(status="PENDING", activated_at=at, due_at=_due(at, rule.due_hours))
         writer.insert(deal_approvals, row)
-        if earlier is not None:
-            _carried_action(writer, approval_id=row["id"], deal_id=deal_id,
+        if system is not None and earlier is not None:
+            _carried_action(writer, approval_id=row["id"], deal_id=deal_id, actor_id=system,
                             note=planned.carry_note.text if planned.carry_note else None)
     return first is not None
 
 
-def _carried_action(writer: Writer, *, approval_id: str, deal_id: str, note: str | None) -> None:
+def _carried_action(writer: Writer, *, approval_id: str, deal_id: str, actor_id: str,
+                    note: str | None) -> None:
     writer.insert(approval_actions, {
         "id": new_id(), "approval_id": approval_id, "deal_id": deal_id, "action": "CARRIED_OVER",
-        "actor_id": system_user.ensure(writer), "comment": note, "created_at": writer.actor.at,
+        "actor_id": actor_id, "comment": note, "created_at": writer.actor.at,
     })
 
 
