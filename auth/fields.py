@@ -16,6 +16,15 @@ MARGIN_VIEWERS = frozenset(
 INCENTIVE_VIEWERS = MARGIN_VIEWERS
 
 
+def may_read(principal: Principal, kind: str, *, owner_id: str) -> bool:
+    """Whether the caller may read a deal's `margins` (and floor price) or its `incentives`."""
+    if kind == "margins":
+        return principal.has_any(*MARGIN_VIEWERS)
+    if kind == "incentives":
+        return principal.has_any(*INCENTIVE_VIEWERS) or owner_id == principal.user_id
+    raise ValueError(f"no field rule for {kind!r}")
+
+
 def _principal(info: Info) -> Principal:
     principal: Principal = info.context.principal
     return principal

@@ -11,7 +11,7 @@ import pytest
 from gateway.app import create_app
 from gateway.core.settings import Settings
 from gateway.store.migrate import migrate
-from gateway.workflow.rules import DEFAULT_RULES
+from gateway.workflow.rules import DEFAULT_RULES, rule_steps
 from gateway.workflow.rules_file import RulesFileError, approval_rules, load
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL
@@ -48,6 +48,22 @@ def test_the_setting_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         ("rules = [1]\n", "rule #1 is not a table"),
         ("[[rules]\n", "Expected"),
         ('[[rules]]\nstage = "FINANCE"\nvalue_at_least = nan\n', "finite"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nstep = 0\n', "step must be a whole number from 1 on"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nstep = 1.5\n', "step must be a whole number"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\ndue_hours = 0\n', "due_hours must be more than 0"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\ndue_hours = "2d"\n', "due_hours must be a number"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nremind_before_hours = 48\n',
+         "remind_before_hours must be at least 0 and less than due_hours (48)"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nremind_before_hours = -1\n', "at least 0"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nescalate_to = "SELLER"\n', "escalate_to must be one of"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nwatch = ["notes"]\n', "'notes' is not one of"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nwatch = []\n', "watch must be a non-empty list"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nwatch = "tiers"\n', "watch must be a non-empty list"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nwatch = ["tiers", "tiers"]\n', "more than once"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nreapprove = "never"\n',
+         "reapprove must be one of on_change, always"),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nstep = 2\n[[rules]]\nstage = "FINANCE"\nalways = true\n'
+         'step = 1\n', "step 1 comes after step 2"),
     ],
 )
 def test_a_bad_file_names_itself_and_the_problem(tmp_path: Path, text: str, problem: str) -> None:
@@ -56,6 +72,46 @@ def test_a_bad_file_names_itself_and_the_problem(tmp_path: Path, text: str, prob
     with pytest.raises(RulesFileError) as raised:
         load(path)
     assert str(path) in str(raised.value) and problem in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('[[rules]]\nstage = "SALES_MANAGER"\nalways = true\n\n[[rules]]\nstage = "LEGAL"\n'
+         'non_standard_terms = true\ndue_hours = -4\n', 8),
+        ('# comment\n[[rules]]\nstage = "SALES_MANAGER"\nalways = true\nwhen = 1\n', 5),
+        ('[[rules]]\nstage = "SALES_MANAGER"\nalways = true\n[[rules]]\n  stage = "CFO"\n', 5),
+        ('[[rules]]\nstage = "SALES_MANAGER"\nalways = true\n[[rules]]\nstage = "LEGAL"\n', 4),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nstep = 3\n[[rules]]\nstage = "FINANCE"\n'
+         'always = true\nstep = 2\n', 8),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\n[[rules]]\nstage = "LEGAL"\nalways = true\n', 5),
+        ('[[rules]]\nstage = "LEGAL"\nalways = true\nwatch = [\n  "tiers",\n  "notes",\n]\n', 4),
+        ('[[rules]]\nstage = "LEGAL"\nalways = tru\n', 3),
+    ],
+)
+def test_a_bad_key_or_value_is_named_by_its_line(tmp_path: Path, text: str, line: int) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(text)
+    with pytest.raises(RulesFileError, match=rf"\bline {line}\b"):
+        load(path)
+
+
+def test_the_service_keys_and_watch_default_to_what_the_rule_reads(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text('[[rules]]\nstage = "SALES_MANAGER"\nalways = true\n\n'
+                    '[[rules]]\nstage = "DEAL_DESK"\ntarget_margin_below = 30\nstep = 1\ndue_hours = 6\n\n'
+                    '[[rules]]\nstage = "FINANCE"\nvalue_at_least = 1000000\n'
+                    'watch = ["tiers", "totalValue"]\n'
+                    'reapprove = "always"\nremind_before_hours = 0\n\n'
+                    '[[rules]]\nstage = "LEGAL"\nnon_standard_terms = true\nescalate_to = "ADMIN"\n')
+    manager, desk, finance, legal = load(path)
+    assert rule_steps((manager, desk, finance, legal)) == [1, 1, 2, 3]
+    assert manager.watched == DEFAULT_RULES[0].watched and len(manager.watched) == 9
+    assert (desk.watched, desk.due_hours, desk.remind_before_hours) == (("targetMarginPct",), 6, 3)
+    assert (finance.watched, finance.reapprove, finance.remind_before_hours) == (
+        ("totalValue", "tiers"), "always", 0)
+    assert (legal.watched, legal.escalate_to, legal.due_hours, legal.remind_before_hours) == (
+        ("nonStandardTerms",), "ADMIN", 48, 12)
 
 
 def test_the_app_refuses_to_start_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:

@@ -53,6 +53,11 @@ def Money() -> ExactDecimal:
     return ExactDecimal(18, 2)
 
 
+def Hours() -> ExactDecimal:
+    """Durations in hours (service levels): 3 digits after the point."""
+    return ExactDecimal(12, 3)
+
+
 def Rate() -> ExactDecimal:
     """Percentages, CPMs and incentive values: 4 digits after the point."""
     return ExactDecimal(18, 4)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from gateway.core.columns import Money, Rate, UtcDateTime
+from gateway.core.columns import Hours, Money, Rate, UtcDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -40,7 +40,7 @@ DEAL_STATUSES = (
 DEAL_TYPES = ("PROGRAMMATIC_GUARANTEED", "PREFERRED_DEAL", "PRIVATE_MARKETPLACE", "MANAGED_SERVICE")
 STAGES = ("SALES_MANAGER", "DEAL_DESK", "FINANCE", "LEGAL", "EXECUTIVE")
 APPROVAL_STATUSES = ("WAITING", "PENDING", "APPROVED", "REJECTED", "CHANGES_REQUESTED", "CANCELLED")
-ACTION_TYPES = ("APPROVE", "REJECT", "REQUEST_CHANGES", "COMMENT")
+ACTION_TYPES = ("APPROVE", "REJECT", "REQUEST_CHANGES", "COMMENT", "CARRIED_OVER")
 INCENTIVE_TYPES = ("AGENCY_REBATE", "VOLUME_BONUS", "ADDED_VALUE", "MAKEGOOD", "OTHER")
 INCENTIVE_UNITS = ("PERCENT", "AMOUNT", "IMPRESSIONS")
 SCOPING_STATUSES = ("OPEN", "IN_REVIEW", "QUALIFIED", "DECLINED", "CONVERTED")
@@ -84,6 +84,11 @@ def timestamps() -> list[Column[object]]:
         Column("created_at", UtcDateTime(), nullable=False),
         Column("updated_at", UtcDateTime(), nullable=False),
     ]
+
+
+def _own_step(context: Any) -> int:
+    step: int = context.get_current_parameters()["sequence"]
+    return step
 
 
 def fk(column: str, target: str, *, nullable: bool = False) -> Column[str]:
@@ -206,12 +211,21 @@ deal_approvals = Table(
     Column("round", Integer, nullable=False),
     Column("stage", String(20), nullable=False),
     Column("sequence", Integer, nullable=False),
+    # Stages of one step are PENDING together; a row inserted without one has its own step, its sequence.
+    Column("step", Integer, nullable=False, default=_own_step),
     Column("status", String(20), nullable=False),
     Column("activated_at", UtcDateTime()),
     Column("due_at", UtcDateTime()),
     fk("decided_by", "users.id", nullable=True),
     Column("decided_at", UtcDateTime()),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The stage's service level, from its rule at submission: due_at = activated_at + due_hours.
+    Column("due_hours", Hours()),
+    Column("remind_before_hours", Hours()),
+    Column("escalate_to", String(20)),
+    # Smart re-approval: a digest per watched Deal field at submission, and the approval carried over.
+    Column("terms_digest", Text),
+    fk("carried_over_from", "deal_approvals.id", nullable=True),
     one_of("stage", STAGES, "stage"),
     one_of("status", APPROVAL_STATUSES, "status"),
     UniqueConstraint("deal_id", "round", "sequence"),

@@ -19,7 +19,7 @@ from gateway.core import tables as t
 from gateway.core.ids import uuid7_at
 from gateway.store import changes
 from gateway.store.audit import to_json
-from gateway.workflow.rules import required_stages
+from gateway.workflow.rules import DUE_HOURS, ESCALATE_TO, REMIND_BEFORE_HOURS, required_stages
 
 Row = dict[str, Any]
 
@@ -670,8 +670,10 @@ class Lifecycle:
         for sequence, stage in enumerate(self.stages, start=1):
             self.approvals.append({
                 "id": self.ctx.uid(self.now), "deal_id": self.deal["id"], "round": self.round,
-                "stage": stage, "sequence": sequence, "status": "WAITING", "activated_at": None,
-                "due_at": None, "decided_by": None, "decided_at": None, "created_at": self.now,
+                "stage": stage, "sequence": sequence, "step": sequence, "status": "WAITING",
+                "activated_at": None, "due_at": None, "decided_by": None, "decided_at": None,
+                "created_at": self.now, "due_hours": DUE_HOURS, "remind_before_hours": REMIND_BEFORE_HOURS,
+                "escalate_to": ESCALATE_TO, "terms_digest": None, "carried_over_from": None,
             })
         self.activate(self.approvals[-len(self.stages)])
 
@@ -753,7 +755,7 @@ class Lifecycle:
         self.move(outcome, self.desk_or_owner(0.85), CLOSE_REASONS[outcome])
 
 
-DUE_AFTER = dt.timedelta(hours=48)
+DUE_AFTER = dt.timedelta(hours=float(DUE_HOURS))
 CENT = Decimal("0.01")
 DEAL_TYPE_WEIGHTS = tuple(zip(t.DEAL_TYPES, (30, 25, 35, 10), strict=True))
 STATUS_AFTER = {

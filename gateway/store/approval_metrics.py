@@ -105,13 +105,16 @@ def _untimed_count(principal: Principal, since: dt.datetime | None) -> Select[An
     """Per stage: visible approvals decided in the window without hours to decision (none, normally).
 
     The decided ones with hours are counted by `_percentiles`; the two counts make `decidedCount`.
+    A stage carried over (smart re-approval) was decided by no one this time: it has no activation, so
+    no hours, and it is not counted here either.
     """
     a, (source, rule) = deal_approvals.c, _approvals(principal)
     return (
         select(a.stage, ZERO.label("pending"), ZERO.label("overdue"), func.count().label("decided"),
                null().label("median"), null().label("p90"))
         .select_from(source)
-        .where(a.status.in_(DECIDED), decided_hours().is_(None), *_in_window(since), rule)
+        .where(a.status.in_(DECIDED), decided_hours().is_(None), a.carried_over_from.is_(None),
+               *_in_window(since), rule)
         .group_by(a.stage)
     )
 

@@ -96,5 +96,6 @@ def add_check_constraints(connection: Connection, tables: Iterable[Table]) -> No
     for table in tables:
         for check in check_constraints(table):
             # Called as DDL listeners so each constraint's own ddl_if (e.g. SQLite-only) still applies.
+            # isolate_from_table=False: `check` stays in the CREATE TABLE of stores created later (tests).
             DropConstraint(check, if_exists=True)(table, connection)
-            AddConstraint(check)(table, connection)
+            AddConstraint(check, isolate_from_table=False)(table, connection)

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, Table, inspect, select
+from sqlalchemy import CheckConstraint, Connection, Engine, Table, inspect, select, update
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from gateway.core import tables
 from gateway.store import decided_hours, delta
@@ -70,6 +71,60 @@ def _write_journal(connection: Connection) -> None:
     _create_tables(connection, [tables.write_operations])
 
 
+WORKFLOW_COLUMNS = ("step", "due_hours", "remind_before_hours", "escalate_to", "terms_digest",
+                    "carried_over_from")
+
+
+def _add_columns(connection: Connection, table: Table, names: Sequence[str]) -> list[str]:
+    """ALTER TABLE ADD COLUMN for each of `names` the stored table lacks (nullable: rows exist); the added."""
+    present = {column["name"] for column in inspect(connection).get_columns(table.name)}
+    added = [name for name in names if name not in present]
+    for name in added:
+        kind = table.c[name].type.compile(dialect=connection.dialect)
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+    return added
+
+
+def _parallel_steps(connection: Connection) -> None:
+    # Stores from before this step: every stage had its own step (its sequence) and 48 h to decide.
+    a = tables.deal_approvals
+    if _add_columns(connection, a, WORKFLOW_COLUMNS):
+        # Only such a store has the old CHECK: one created with these columns got today's from step 1.
+        _allow_action(connection, "CARRIED_OVER")
+    connection.execute(update(a).where(a.c.step.is_(None)).values(step=a.c.sequence))
+    connection.execute(update(a).where(a.c.due_hours.is_(None))
+                       .values(due_hours=48, remind_before_hours=12, escalate_to="DEAL_DESK"))
+
+
+def _allow_action(connection: Connection, action: str) -> None:
+    """Re-create the CHECK on approval_actions.action so that it allows `action` (tables.ACTION_TYPES)."""
+    table = tables.approval_actions
+    dialect = connection.dialect.name
+    if dialect == "databricks":
+        delta.add_check_constraints(connection, [table])
+    elif dialect == "sqlite":  # SQLite cannot alter a CHECK: the table is rebuilt, its rows copied
+        created = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)).scalar()
+        if action not in str(created):
+            _rebuild_sqlite(connection, table)
+    else:
+        [check] = [c for c in table.constraints
+                   if isinstance(c, CheckConstraint) and str(c.name).endswith("_action")]
+        DropConstraint(check, if_exists=True)(table, connection)
+        AddConstraint(check, isolate_from_table=False)(table, connection)
+
+
+def _rebuild_sqlite(connection: Connection, table: Table) -> None:
+    old = f"{table.name}_before_rebuild"
+    connection.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
+    for index in inspect(connection).get_indexes(old):
+        connection.exec_driver_sql(f"DROP INDEX {index['name']}")
+    table.create(connection)
+    columns = ", ".join(column.name for column in table.columns)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {old}")
+    connection.exec_driver_sql(f"DROP TABLE {old}")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -77,6 +132,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "journaled writes: write_operations, deals.last_operation_id", _write_journal),
     Migration(5, "approval metrics: SQLite's stored decided_hours, its triggers and index",
               decided_hours.add_to_sqlite),
+    Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
+              _parallel_steps),
 )
 
 

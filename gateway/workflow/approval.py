@@ -55,9 +55,11 @@ def _check_pending(approval: Row[Any]) -> None:
 
 def _advance(writer: Writer, *, deal: Row[Any], approval: Row[Any], decision: str,
              comment: str | None) -> None:
-    # An approval with a stage after it only activates that stage: the deal itself does not change.
-    if decision == "APPROVE" and chain.activate_next(writer, approval=approval):
-        return
-    chain.cancel_later(writer, approval=approval)
+    # An approval that leaves its step open, or starts the next step, does not change the deal itself.
+    if decision == "APPROVE":
+        if chain.advance(writer, approval=approval):
+            return
+    else:
+        chain.cancel_others(writer, approval=approval)
     history.change_status(writer, deal=deal, expected_version=deal.version,
                           to_status=chain.DECIDED[decision], reason=comment)

@@ -9,24 +9,29 @@ Values arrive validated by the resolvers; only checks that need the stored deal 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Row, Table
 
 from auth.actions import Action, require
+from auth.fields import may_read
 from auth.principal import Principal
-from gateway.core.errors import BadUserInput
+from gateway.core.errors import BadUserInput, NotFound
 from gateway.core.ids import new_id
 from gateway.core.tables import advertisers, agencies, deal_tiers, deals, incentive_values
 from gateway.store import children
+from gateway.store import deal as deal_store
 from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 from gateway.workflow import chain, history, numbers, records
-from gateway.workflow.rules import StageRule
+from gateway.workflow.rules import Reason, StageRule
 from gateway.workflow.transitions import check_editable
 
 Values = Mapping[str, Any]
 NO_STAGE_REASON = "No approval stage is required for this deal."
+CARRIED_REASON = "Carried over, nothing they watch changed since their approval: {}."
+ALL_CARRIED_REASON = "Every stage was carried over from the earlier approval chain."
 
 
 def create(connection: Connection, *, principal: Principal, actor: Actor, values: Values,
@@ -85,14 +90,38 @@ def submit(connection: Connection, *, principal: Principal, actor: Actor, deal_i
     """PENDING_APPROVAL with a new approval chain; what is left of an earlier chain is cancelled."""
     deal = _owned(connection, principal, Action.SUBMIT_DEAL, deal_id)
     writer = Writer(connection, actor)
+    chain_plan = chain.plan(connection, deal=deal, rules=rules)
+    carried = [planned.needed.stage for planned in chain_plan.stages if planned.carried_from is not None]
     deal = history.change_status(writer, deal=deal, expected_version=expected_version,
-                                 to_status="PENDING_APPROVAL", submitted_at=actor.at)
-    chain.cancel_open(writer, deal_id=deal_id)
-    stages = chain.stages_for(connection, deal=deal, rules=rules)
-    chain.build(writer, deal_id=deal_id, stages=stages, round=records.next_round(connection, deal_id=deal_id))
-    if not stages:
+                                 to_status="PENDING_APPROVAL", submitted_at=actor.at,
+                                 reason=CARRIED_REASON.format(", ".join(carried)) if carried else None)
+    if not chain.build(writer, deal_id=deal_id, plan=chain_plan):
         history.change_status(writer, deal=deal, expected_version=deal.version, to_status="APPROVED",
-                              reason=NO_STAGE_REASON)
+                              reason=ALL_CARRIED_REASON if carried else NO_STAGE_REASON)
+
+
+@dataclass(frozen=True)
+class PreviewedStage:
+    """A stage of the chain preview, its reasons in words the caller may read."""
+
+    planned: chain.PlannedStage
+    reasons: list[str]
+
+
+def preview(connection: Connection, *, principal: Principal, deal_id: str,
+            rules: Sequence[StageRule]) -> list[PreviewedStage]:
+    """The stages a submission of the deal would create now; NOT_FOUND when the caller may not see it."""
+    found = deal_store.get_by_ids(connection, principal=principal, ids=[deal_id])
+    if not found:
+        raise NotFound("No deal with this id.", field="dealId")
+    deal = found[0]
+
+    def readable(reason: Reason) -> str:
+        allowed = all(may_read(principal, kind, owner_id=deal.owner_id) for kind in reason.restricted)
+        return reason.text if allowed or reason.redacted is None else reason.redacted
+
+    stages = chain.plan(connection, deal=deal, rules=rules).stages
+    return [PreviewedStage(planned, [readable(reason) for reason in planned.reasons]) for planned in stages]
 
 
 def withdraw(connection: Connection, *, principal: Principal, actor: Actor, deal_id: str,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, func, select
+from sqlalchemy import Connection, Row, Select, Table, select
 
 from auth.principal import Principal
 from auth.rows import visible_deals, visible_reference, visible_scoping_requests
@@ -61,20 +61,16 @@ def approval_of(connection: Connection, *, principal: Principal, approval_id: st
     return row
 
 
-def approvals_of(connection: Connection, *, deal_id: str, statuses: Collection[str],
-                 round: int | None = None, after_sequence: int = 0) -> list[Row[Any]]:
-    """The deal's approvals in `statuses` (of one round, after a sequence, if given), in chain order."""
+def approvals_of(connection: Connection, *, deal_id: str, statuses: Collection[str] | None = None,
+                 round: int | None = None) -> list[Row[Any]]:
+    """The deal's approvals (in `statuses`, of one round, if given), in chain order."""
     a = deal_approvals
-    stmt = select(a).where(a.c.deal_id == deal_id, a.c.status.in_(statuses), a.c.sequence > after_sequence)
+    stmt = select(a).where(a.c.deal_id == deal_id)
+    if statuses is not None:
+        stmt = stmt.where(a.c.status.in_(statuses))
     if round is not None:
         stmt = stmt.where(a.c.round == round)
     return list(connection.execute(stmt.order_by(a.c.round, a.c.sequence)).all())
-
-
-def next_round(connection: Connection, *, deal_id: str) -> int:
-    """The round number of the deal's next approval chain."""
-    stmt = select(func.max(deal_approvals.c.round)).where(deal_approvals.c.deal_id == deal_id)
-    return int(connection.execute(stmt).scalar() or 0) + 1
 
 
 def scoping_for_change(connection: Connection, *, principal: Principal, request_id: str) -> Row[Any]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from gateway.core.ids import require_id
 from gateway.store import approval as approval_store
-from resolvers.approval.types import DealApproval
+from gateway.workflow import deal as deal_workflow
+from gateway.workflow.rules_file import approval_rules
+from resolvers.approval.types import ApprovalPreview, DealApproval
 from resolvers.common.connection import Connection, paginate
 from resolvers.common.context import Context
 
@@ -21,6 +24,15 @@ class ApprovalQuery:
         self, info: Info[Context, None], first: int | None = None, after: str | None = None
     ) -> Connection[DealApproval]:
         return await queue_page(info.context, first, after)
+
+    @strawberry.field(description="The stages a submission of this deal would create now.")
+    async def approval_chain_preview(self, info: Info[Context, None], deal_id: strawberry.ID,
+                                     ) -> list[ApprovalPreview]:
+        context = info.context
+        planned = await context.db.read(deal_workflow.preview, principal=context.principal,
+                                        deal_id=require_id(deal_id, "dealId"),
+                                        rules=approval_rules(context.settings.approval_rules_file))
+        return [ApprovalPreview.from_previewed(stage) for stage in planned]
 
 
 async def queue_page(context: Context, first: int | None, after: str | None) -> Connection[DealApproval]:

@@ -78,6 +78,10 @@ class ApprovalActionType(enum.Enum):
     REJECT = "REJECT"
     REQUEST_CHANGES = "REQUEST_CHANGES"
     COMMENT = "COMMENT"
+    CARRIED_OVER = strawberry.enum_value(
+        "CARRIED_OVER",
+        description="Approved again without asking: nothing it watches changed since an earlier approval "
+                    "(by the system).")
 
 
 @strawberry.enum

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from gateway.core import tables
 from gateway.core.settings import Settings
 from gateway.store import engine as engines
-from gateway.store.migrate import migrate
+from gateway.store.migrate import WORKFLOW_COLUMNS, migrate
 from tests.spark.conftest import WAREHOUSE_URL
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse, sent_sql
 from tests.support.statements import capture, reads, writes
@@ -23,7 +23,8 @@ pytestmark = [
 
 def migrate_sql(upgrade: bool = False) -> list[str]:
     """All `deal-desk migrate` sends to an empty warehouse (DDL, catalog probes, version rows), or to one
-    migrated to version 2 before audit_log had its `reason` column (`upgrade`)."""
+    migrated to version 2 before audit_log had its `reason` column and deal_approvals its workflow
+    columns (`upgrade`)."""
     settings = Settings(database_url=WAREHOUSE_URL, databricks_token="dapi-test-token",  # type: ignore[call-arg]
                         _env_file=None)
     with fake_warehouse() as fake:
@@ -32,6 +33,7 @@ def migrate_sql(upgrade: bool = False) -> list[str]:
             fake.schemas.add("deal_desk_test")
             fake.versions.extend([1, 2])
             fake.missing["audit_log"] = {"reason"}
+            fake.missing["deal_approvals"] = set(WORKFLOW_COLUMNS)
         engine = engines.create(WAREHOUSE_URL, settings)
         migrate(engine)
         engine.dispose()
@@ -66,6 +68,20 @@ def test_upgrade_statement_parses(spark: Any, sql: str) -> None:
 
 def test_the_upgrade_adds_the_audit_reason_as_a_databricks_type() -> None:
     assert "ALTER TABLE audit_log ADD COLUMN reason STRING" in UPGRADE_SQL
+
+
+def test_the_upgrade_adds_the_workflow_columns_fills_them_and_allows_carried_over() -> None:
+    added = [sql for sql in UPGRADE_SQL if sql.startswith("ALTER TABLE deal_approvals ADD COLUMN")]
+    assert added == [
+        "ALTER TABLE deal_approvals ADD COLUMN step INT",
+        "ALTER TABLE deal_approvals ADD COLUMN due_hours DECIMAL(12, 3)",
+        "ALTER TABLE deal_approvals ADD COLUMN remind_before_hours DECIMAL(12, 3)",
+        "ALTER TABLE deal_approvals ADD COLUMN escalate_to STRING",
+        "ALTER TABLE deal_approvals ADD COLUMN terms_digest STRING",
+        "ALTER TABLE deal_approvals ADD COLUMN carried_over_from STRING",
+    ]
+    assert any(sql.startswith("UPDATE deal_approvals SET step") for sql in UPGRADE_SQL)
+    assert any("CHECK" in sql and "'CARRIED_OVER'" in sql for sql in UPGRADE_SQL)
 
 
 @pytest.mark.parametrize("name", READS)

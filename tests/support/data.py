@@ -100,8 +100,9 @@ class Data:
                            value=Decimal(value), description=f"{kind} {value}", created_at=T0)
 
     def approval(self, deal: str, stage: str, sequence: int, status: str, **values: Any) -> str:
-        """An approval stage (round 1 unless given)."""
+        """An approval stage (round 1 and its own step unless given)."""
         values.setdefault("round", 1)
+        values.setdefault("step", sequence)
         return self.insert(tables.deal_approvals, deal_id=deal, stage=stage, sequence=sequence,
                            status=status, created_at=T0, **values)
 

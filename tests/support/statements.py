@@ -28,6 +28,7 @@ from gateway.core.roles import Role
 from gateway.ops import repair, seed, verify
 from gateway.store import (
     approval,
+    approval_metrics,
     children,
     deal,
     idempotency,
@@ -295,7 +296,7 @@ def aggregate_reads(ids: Ids) -> dict[str, Call]:
         c, principal=ids.manager_p, group_by="MONTH", criteria=FILTERS["every_field"](ids))
     for who, principal in (("admin", ids.admin_p), ("manager", ids.manager_p)):
         for label, since in (("all", None), ("30d", ids.now - dt.timedelta(days=30))):
-            cases[f"metrics[{who},{label}]"] = lambda c, p=principal, s=since: metrics.stage_metrics(
+            cases[f"metrics[{who},{label}]"] = lambda c, p=principal, s=since: approval_metrics.stage_metrics(
                 c, principal=p, since=s, now=ids.now)
     return cases
 
@@ -326,8 +327,8 @@ def other_reads(ids: Ids) -> dict[str, Call]:
             c, principal=manager, deal_id=ids.deal, field="id"),
         "records.approval_of": lambda c: records.approval_of(c, principal=manager, approval_id=ids.approval),
         "records.approvals_of": lambda c: records.approvals_of(
-            c, deal_id=ids.deal, statuses=tables.APPROVAL_STATUSES, round=1, after_sequence=0),
-        "records.next_round": lambda c: records.next_round(c, deal_id=ids.deal),
+            c, deal_id=ids.deal, statuses=tables.APPROVAL_STATUSES, round=1),
+        "records.approvals_of[every_round]": lambda c: records.approvals_of(c, deal_id=ids.deal),
         "records.scoping_for_change": lambda c: records.scoping_for_change(
             c, principal=admin, request_id=ids.scoping),
         "idempotency.find": lambda c: idempotency.find(c, sub=ids.sub, key="k-1", now=ids.now),

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, func, select
 
+from gateway.app import create_app
+from gateway.core.settings import Settings
 from gateway.core.tables import audit_log, metadata, users
+from gateway.store.migrate import migrate
 from tests.support.audit import SIGN_INS
 from tests.support.gateway import Gateway
 
@@ -17,7 +25,7 @@ fragment Basic on Deal {
   id dealNumber name status version region currency totalValue startDate endDate channels dealType
   nonStandardTerms notes submittedAt owner { email }
   tiers { tierNumber minSpend maxSpend cpm }
-  approvals { id stage sequence status dueAt decidedAt decidedBy { email }
+  approvals { id stage sequence step status dueAt decidedAt decidedBy { email }
               actions { action comment actor { email } } }
   statusHistory { fromStatus toStatus reason changedBy { email } }
 }
@@ -183,3 +191,46 @@ def operations(engine: Engine) -> list[list[dict[str, Any]]]:
 def changed_tables(operation: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(table, operation) of each audit row of one operation, sorted."""
     return sorted((row["table_name"], row["operation"]) for row in operation)
+
+
+# The approvals of a deal with what the workflow of steps and carry-overs adds, and the chain preview.
+APPROVALS = """
+query Approvals($id: ID!) {
+  deal(id: $id) {
+    id status version submittedAt
+    approvals { id stage sequence step status dueAt decidedAt decidedBy { email } carriedOverFrom { id stage }
+                actions { action comment actor { email } } }
+    statusHistory { fromStatus toStatus reason }
+  }
+}"""
+PREVIEW = """
+query Preview($id: ID!) { approvalChainPreview(dealId: $id) { stage step dueInHours carriedOver reasons } }"""
+QUEUE = "query Queue { myApprovalQueue(first: 50) { totalCount edges { node { id stage step } } } }"
+METRICS = "query Metrics { approvalMetrics { stage pendingCount overdueCount decidedCount } }"
+
+
+@asynccontextmanager
+async def ruled_gateway(settings: Settings, path: Path, rules: str) -> AsyncIterator[Gateway]:
+    """The real app over ASGI with the approval rules file `rules` written at `path`, store migrated."""
+    path.write_text(rules)
+    custom = settings.model_copy(update={"approval_rules_file": str(path)})
+    app = create_app(custom)
+    migrate(app.state.db.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as client:
+        yield Gateway(app, client, custom)
+    app.state.db.dispose()
+
+
+def in_round(deal: dict[str, Any], number: int) -> list[dict[str, Any]]:
+    """The approvals of one round (chain) of the deal: rounds are told apart by their first sequence."""
+    rounds: list[list[dict[str, Any]]] = []
+    for approval in deal["approvals"]:
+        if approval["sequence"] == 1:
+            rounds.append([])
+        rounds[-1].append(approval)
+    return rounds[number - 1]
+
+
+def hours_between(start: str, end: str) -> float:
+    """Hours from one DateTime of the API to another."""
+    return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds() / 3600
