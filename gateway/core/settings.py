@@ -24,6 +24,10 @@ DEFAULT_ROLE_MAP = {
 }
 
 
+class ConfigError(ValueError):
+    """A configuration that cannot work; the message names the setting and holds no secret."""
+
+
 class Settings(BaseSettings):
     """Every setting of the gateway; each CLI command reads the same ones."""
 

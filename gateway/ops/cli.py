@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from gateway.core.roles import Role
-from gateway.core.settings import Settings
+from gateway.core.settings import ConfigError, Settings
 
 cli = typer.Typer(help="Deal Desk GraphQL gateway.", no_args_is_help=True, add_completion=False)
 
@@ -134,5 +134,9 @@ def audit_verify(
 
 
 def main() -> None:
-    """Entry point of the `deal-desk` script."""
-    cli()
+    """Entry point of the `deal-desk` script: a configuration that cannot work is one line, exit 2."""
+    try:
+        cli()
+    except ConfigError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None

@@ -86,10 +86,11 @@ def token_source(settings: Settings | None) -> Callable[[], str] | None:
     instance, endpoint = settings.lakebase_instance, settings.lakebase_endpoint
     if not (instance or endpoint):
         return None
-    from gateway.store.databricks import RefreshingToken
+    from gateway.store import extra
 
+    databricks = extra.databricks("DEAL_DESK_LAKEBASE_INSTANCE or _ENDPOINT")
     credential = LakebaseCredential(instance=instance, endpoint=endpoint)
-    return RefreshingToken(credential, str(instance or endpoint)).get
+    return databricks.RefreshingToken(credential, str(instance or endpoint)).get
 
 
 def log_in_with(engine: Engine, token: Callable[[], str]) -> None:

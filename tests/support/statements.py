@@ -32,7 +32,6 @@ from gateway.store import (
     deal,
     idempotency,
     journal,
-    metrics,
     node,
     party,
     pipeline,
@@ -41,6 +40,7 @@ from gateway.store import (
     sqlfunc,
     user,
 )
+from gateway.store import approval_metrics as metrics
 from gateway.store.audit import Actor
 from gateway.store.deal import DealCriteria
 from gateway.store.migrate import current_version
