@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from gateway.core.errors import ServiceUnavailable
 from gateway.events.broker import Event
 
-log = logging.getLogger("deal_desk.events")
+log = structlog.get_logger("deal_desk.events")
 
 CHANNEL = "deal-desk:deal-events"
 TIMEOUT_S = 5.0
@@ -49,7 +49,7 @@ class RedisBroker:
             await self.redis.publish(self.channel, encode(event))
         except RedisError as error:
             # Publishing follows a commit: the change stands, only the live update is lost.
-            log.warning("deal event %s on %s not published: %s", event.kind, event.deal_id, error)
+            log.warning("deal event not published", kind=event.kind, deal_id=event.deal_id, error=str(error))
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
@@ -86,7 +86,7 @@ def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
     except RedisError as error:
-        log.warning("deal-events channel unavailable: %s", error)
+        log.warning("deal-events channel unavailable", error=str(error))
         raise ServiceUnavailable("Live deal events are unavailable; subscribe again later.") from error
 
 

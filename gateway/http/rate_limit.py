@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.core.errors import RateLimited
 from gateway.http.replies import reply
 
-log = logging.getLogger("deal_desk.rate_limit")
+log = structlog.get_logger("deal_desk.rate_limit")
 
 MAX_BUCKETS = 10_000  # past this many callers, full (idle) buckets are dropped
 
@@ -73,6 +73,6 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
-        log.info("rate limited user %s", principal.user_id)
+        log.info("rate limited", user_id=principal.user_id)
         error = RateLimited(f"Too many requests; retry in {retry_after} s.", retryAfterSeconds=retry_after)
         await reply(send, 429, error, {"retry-after": str(retry_after)})
