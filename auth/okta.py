@@ -207,3 +207,10 @@ def _refuse(message: str, reason: str, level: int = logging.INFO) -> Authenticat
     """Log why a token was refused (never the token) and build the error to raise."""
     log.log(level, "token refused", reason=reason)
     return AuthenticationError(message)
+
+
+def signing_keys_served(settings: Settings, timeout_s: float = 5.0) -> int:
+    """How many RSA and EC signing keys the configured JWKS serves now (`deal-desk check-config`)."""
+    response = httpx.get(_jwks_url_of(settings), timeout=timeout_s)
+    response.raise_for_status()
+    return len(_parse_jwks(response.json()).keys)
