@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 MARK = "_deal_desk_json"  # on our handler, so configuring again adds no second one
@@ -22,6 +21,9 @@ MARK = "_deal_desk_json"  # on our handler, so configuring again adds no second 
 
 def add_trace_ids(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
     """The current span's trace and span ids, in the hex form tracing back ends show."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is None:  # tracing is off, and then OpenTelemetry is not even imported
+        return event
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event.setdefault("trace_id", format(context.trace_id, "032x"))

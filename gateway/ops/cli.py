@@ -109,13 +109,16 @@ def seed(scale: Annotated[int, typer.Option(min=1, help="Months of history; 84 =
 def token(email: Annotated[str, typer.Option(help="The user's e-mail (subject dev|<email>).")],
           role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
           region: str | None = None, name: str | None = None, hours: int = 12) -> None:
-    """Print a dev-auth bearer token (only when no Okta issuer is configured)."""
+    """Print a dev-auth bearer token (only when no Okta issuer is configured); keeps a known user's name."""
     from auth.dev import issue_token
+    from gateway.ops.users import display_name
 
     settings = Settings()
     if settings.auth_issuer or settings.is_production:
         raise typer.BadParameter("dev tokens exist only with dev auth: no DEAL_DESK_AUTH_ISSUER, "
                                  "not DEAL_DESK_ENV=production")
+    # Without --name, the store's name for this user: a token's name replaces it at the first request.
+    name = name or display_name(settings, email)
     typer.echo(issue_token(settings, email=email, roles=role, region=region, name=name,
                            lifetime_s=hours * 3600))
 
