@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     reference_cache_s: Annotated[float, Field(ge=0)] = 10.0
     store_threads: Annotated[int | None, Field(gt=0)] = None  # statements at once; unset: 8 SQLite, 40 else
     otel_enabled: bool = False  # OpenTelemetry spans; OTEL_* variables configure the export
+    # /metrics on a port of its own (gateway/ops/metrics_port.py) instead of the API's; unset = the API's.
+    metrics_port: Annotated[int | None, Field(gt=0, lt=65536)] = None
 
     @field_validator("auth_role_map", mode="before")
     @classmethod

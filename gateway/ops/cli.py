@@ -35,12 +35,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
 
     from gateway.app import create_app
     from gateway.core.logging import configure_logging
+    from gateway.ops.metrics_port import serve_metrics
     from gateway.ops.workers import settle_heap
 
     settings = Settings()
     configure_logging(settings.log_level)
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
     app = create_app(settings)
+    serve_metrics(settings, host)
     settle_heap()
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
