@@ -73,6 +73,13 @@ def test_an_unknown_variable_or_a_bad_value_fails_naming_it_and_not_its_value(tm
     assert "burst-4714" not in done.stdout + done.stderr
 
 
+def test_a_log_level_logging_does_not_know_is_a_bad_value(tmp_path: Path) -> None:
+    assert check_config(tmp_path, DEAL_DESK_LOG_LEVEL="warning").returncode != 2
+    done = check_config(tmp_path, DEAL_DESK_LOG_LEVEL="verbose")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: DEAL_DESK_LOG_LEVEL: Input should be 'DEBUG'")
+
+
 def test_a_store_that_does_not_answer_fails_the_check_without_a_trace(tmp_path: Path) -> None:
     done = check_config(tmp_path, DEAL_DESK_DATABASE_URL="postgresql://gw:pg-secret-4715@127.0.0.1:1/deal_desk")
     assert done.returncode == 1

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     lakebase_instance: str | None = None  # a provisioned database instance's name
     lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>
     # Hardening (docs/operations.md).
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # any case
     query_max_aliases: Annotated[int, Field(gt=0)] = 30
     query_max_tokens: Annotated[int, Field(gt=0)] = 2000
     query_max_cost: Annotated[int, Field(gt=0)] = 250_000
@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     otel_enabled: bool = False  # OpenTelemetry spans; OTEL_* variables configure the export
     # /metrics on a port of its own (gateway/ops/metrics_port.py) instead of the API's; unset = the API's.
     metrics_port: Annotated[int | None, Field(gt=0, lt=65536)] = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("auth_role_map", mode="before")
     @classmethod
