@@ -1,19 +1,30 @@
-# Deal Desk GraphQL gateway: slim, non-root, serving on port 8000.
+# Deal Desk GraphQL gateway: slim, non-root (10001:10001), production defaults, serving on port 8000.
+#   docker build -t deal-desk .                                  SQLite and PostgreSQL (requirements/serve.txt)
+#   docker build --build-arg REQUIREMENTS=databricks -t ...      plus the [databricks] extra, without pyarrow
+# Dependencies come from the lock files (with hashes) that scripts/lock writes, so every build is the same.
 FROM python:3.11-slim AS build
+ARG REQUIREMENTS=serve
 WORKDIR /src
+COPY requirements ./requirements
+RUN python -m venv /opt/deal-desk \
+ && /opt/deal-desk/bin/pip install --no-cache-dir --require-hashes --no-deps -r requirements/${REQUIREMENTS}.txt
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY auth ./auth
 COPY loaders ./loaders
 COPY resolvers ./resolvers
-RUN pip install --no-cache-dir --prefix=/install .
+RUN /opt/deal-desk/bin/pip install --no-cache-dir --no-deps . && /opt/deal-desk/bin/pip uninstall -y pip
 
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 --home-dir /data --create-home dealdesk
-COPY --from=build /install /usr/local
-ENV DEAL_DESK_DATABASE_URL=sqlite:////data/deal_desk.db \
+RUN groupadd --system --gid 10001 dealdesk \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --create-home dealdesk
+COPY --from=build /opt/deal-desk /opt/deal-desk
+# Production: dev auth refused (set DEAL_DESK_AUTH_ISSUER), GraphiQL and introspection off.
+ENV PATH=/opt/deal-desk/bin:$PATH \
+    DEAL_DESK_ENV=production \
+    DEAL_DESK_DATABASE_URL=sqlite:////data/deal_desk.db \
     PYTHONUNBUFFERED=1
-USER dealdesk
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8000

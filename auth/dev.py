@@ -34,6 +34,11 @@ def load_or_create_key(path: Path) -> ECKey:
     return key
 
 
+def subject(email: str) -> str:
+    """The `sub` of dev tokens for `email`."""
+    return f"dev|{email.lower()}"
+
+
 def issue_token(
     settings: Settings, *, email: str, roles: list[Role], region: str | None = None,
     name: str | None = None, lifetime_s: int = 12 * 3600,
@@ -42,7 +47,7 @@ def issue_token(
     groups_by_role = {role: group for group, role in settings.auth_role_map.items()}
     now = int(time.time())
     claims: dict[str, object] = {
-        "iss": DEV_ISSUER, "aud": settings.auth_audience, "sub": f"dev|{email.lower()}",
+        "iss": DEV_ISSUER, "aud": settings.auth_audience, "sub": subject(email),
         "email": email, "name": name or email.split("@")[0], "iat": now, "nbf": now,
         "exp": now + lifetime_s,
         settings.auth_groups_claim: [groups_by_role[r.value] for r in roles],

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import httpx
+import structlog
 from joserfc import jws, jwt
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey, Key, KeySet, KeySetSerialization, RSAKey
@@ -20,7 +21,7 @@ from auth.errors import AuthenticationError, AuthUnavailable
 from auth.principal import Claims
 from gateway.core.settings import Settings
 
-log = logging.getLogger("deal_desk.auth")
+log = structlog.get_logger("deal_desk.auth")
 
 ALGORITHMS = ("RS256", "ES256")
 CLOCK_SKEW_S = 60
@@ -121,11 +122,11 @@ class OktaAuthenticator:
             keys = _parse_jwks(response.json())
         except (httpx.HTTPError, JoseError, ValueError, TypeError, KeyError) as error:
             kept = "keeping cached keys" if self._keys is not None else "no keys cached"
-            log.warning("JWKS fetch failed (%s); %s", type(error).__name__, kept)
+            log.warning("JWKS fetch failed", error_type=type(error).__name__, keys=kept)
             return
         self._keys, self._fetched_at = keys, self._clock()
         self.keys_version += 1
-        log.info("JWKS fetched: %d signing keys", len(keys.keys))
+        log.info("JWKS fetched", signing_keys=len(keys.keys))
 
     def _verified_payload(self, token: str, key: Key) -> dict[str, Any]:
         try:
@@ -204,5 +205,12 @@ def _waited(now: float, since: float | None, interval: float) -> bool:
 
 def _refuse(message: str, reason: str, level: int = logging.INFO) -> AuthenticationError:
     """Log why a token was refused (never the token) and build the error to raise."""
-    log.log(level, "token refused: %s", reason)
+    log.log(level, "token refused", reason=reason)
     return AuthenticationError(message)
+
+
+def signing_keys_served(settings: Settings, timeout_s: float = 5.0) -> int:
+    """How many RSA and EC signing keys the configured JWKS serves now (`deal-desk check-config`)."""
+    response = httpx.get(_jwks_url_of(settings), timeout=timeout_s)
+    response.raise_for_status()
+    return len(_parse_jwks(response.json()).keys)

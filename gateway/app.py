@@ -101,11 +101,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         db.dispose()
         await tracing.shutdown(tracer)
 
+    metrics_route = [Route("/metrics", health.metrics)] if settings.metrics_port is None else []
     app = Starlette(
         routes=[
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
-            Route("/metrics", health.metrics),
+            *metrics_route,  # else served on DEAL_DESK_METRICS_PORT by `deal-desk serve`
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

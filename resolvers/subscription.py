@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
+import structlog
 from strawberry.types import Info
 
 from gateway.core.ids import require_id
@@ -18,7 +18,7 @@ from resolvers.common.objects import Objects
 from resolvers.deal.types import Deal
 from resolvers.user.types import User
 
-log = logging.getLogger("deal_desk.events")
+log = structlog.get_logger("deal_desk.events")
 
 
 @strawberry.type
@@ -75,5 +75,5 @@ def _kind(name: str) -> DealEventKind | None:
     try:
         return DealEventKind(name)
     except ValueError:
-        log.warning("ignored a deal event of unknown kind %s", name)
+        log.warning("ignored a deal event of unknown kind", kind=name)
         return None

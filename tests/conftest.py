@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from gateway.app import create_app
+from gateway.core.logging import configure_logging
 from gateway.core.settings import Settings
 from gateway.store.migrate import migrate
 from tests.support.gateway import Gateway
@@ -21,6 +22,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`store_kind`: each configured store, or the module's own list (`STORE_KINDS = WITH_JOURNAL`)."""
     if "store_kind" in metafunc.fixturenames:
         metafunc.parametrize("store_kind", getattr(metafunc.module, "STORE_KINDS", STORES))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _json_logging() -> None:
+    """Logging as every gateway process configures it (structlog through stdlib, one JSON handler)."""
+    configure_logging("INFO")
 
 
 @pytest.fixture

@@ -191,6 +191,16 @@ def test_converted_requests_point_at_the_requesters_deal(
                           "ON u.id = s.requested_by WHERE s.region <> u.region") == 0
 
 
+def test_a_converted_request_is_titled_after_its_deals_advertiser(
+    seeded: tuple[Engine, dict[str, int]],
+) -> None:
+    engine, _ = seeded
+    converted = rows(engine, "SELECT s.title, a.name FROM deal_scoping_requests s JOIN deals d "
+                             "ON d.id = s.converted_deal_id JOIN advertisers a ON a.id = d.advertiser_id")
+    assert len(converted) > 10
+    assert [(title, name) for title, name in converted if not title.startswith(f"{name}: ")] == []
+
+
 def test_nothing_happens_after_the_anchor(seeded: tuple[Engine, dict[str, int]]) -> None:
     engine, _ = seeded
     anchor = f"{ANCHOR:%Y-%m-%d %H:%M:%S}"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from starlette.types import Message, Scope, Send
 
+from gateway.core.logging import bind_fields
+
 SCOPE_KEY = "deal_desk.operation"
 MAX_NAME = 100  # operation names come from the client
 
@@ -19,9 +21,15 @@ class Operation:
 
 
 def record_operation(scope: Scope, operation: Operation) -> None:
-    """Note the request's operation in its scope."""
+    """Note the request's operation in its scope and in its later log lines."""
+    scope[SCOPE_KEY] = log_operation(operation)
+
+
+def log_operation(operation: Operation) -> Operation:
+    """Put the operation (its name cut to MAX_NAME) in the request's later log lines; return it so cut."""
     name = operation.name[:MAX_NAME] if operation.name else None
-    scope[SCOPE_KEY] = Operation(operation.type, name)
+    bind_fields(operation_type=operation.type, operation_name=name)
+    return Operation(operation.type, name)
 
 
 def operation_of(scope: Scope) -> Operation:

@@ -24,6 +24,10 @@ DEFAULT_ROLE_MAP = {
 }
 
 
+class ConfigError(ValueError):
+    """A configuration that cannot work; the message names the setting and holds no secret."""
+
+
 class Settings(BaseSettings):
     """Every setting of the gateway; each CLI command reads the same ones."""
 
@@ -69,7 +73,7 @@ class Settings(BaseSettings):
     lakebase_instance: str | None = None  # a provisioned database instance's name
     lakebase_endpoint: str | None = None  # an autoscaling endpoint: projects/<p>/branches/<b>/endpoints/<e>
     # Hardening (docs/operations.md).
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # any case
     query_max_aliases: Annotated[int, Field(gt=0)] = 30
     query_max_tokens: Annotated[int, Field(gt=0)] = 2000
     query_max_cost: Annotated[int, Field(gt=0)] = 250_000
@@ -86,6 +90,13 @@ class Settings(BaseSettings):
     reference_cache_s: Annotated[float, Field(ge=0)] = 10.0
     store_threads: Annotated[int | None, Field(gt=0)] = None  # statements at once; unset: 8 SQLite, 40 else
     otel_enabled: bool = False  # OpenTelemetry spans; OTEL_* variables configure the export
+    # /metrics on a port of its own (gateway/ops/metrics_port.py) instead of the API's; unset = the API's.
+    metrics_port: Annotated[int | None, Field(gt=0, lt=65536)] = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("auth_role_map", mode="before")
     @classmethod

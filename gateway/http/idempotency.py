@@ -17,13 +17,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import structlog
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import Headers
@@ -36,7 +36,7 @@ from gateway.store import idempotency as store
 from gateway.store.database import Database
 from gateway.store.unit import Unit
 
-log = logging.getLogger("deal_desk.idempotency")
+log = structlog.get_logger("deal_desk.idempotency")
 
 HEADER = "idempotency-key"
 FIELD = "Idempotency-Key"
@@ -204,7 +204,7 @@ class IdempotencyMiddleware:
             purged = await self.db.write(store.purge_expired, now=now)
         except Conflict:  # Databricks: concurrent claims kept winning; the next purge takes them
             return
-        log.info("purged %d expired idempotency keys", purged)
+        log.info("purged expired idempotency keys", count=purged)
 
     async def _settled(self, keyed: Keyed, deadline: float) -> Row[Any] | None:
         """The key's record once there is an answer in it (or the wait is over); None when it is gone."""
@@ -240,8 +240,8 @@ class IdempotencyMiddleware:
         # A failure here leaves the claim IN_PROGRESS: retries get CONFLICT, never a second run.
         try:
             await self.db.write(fn, sub=keyed.sub, key=keyed.key, **values)
-        except Exception:
-            log.exception("could not settle idempotency key of %s", keyed.sub)
+        except Exception as error:  # logged without its stack: no SQL or value reaches a log line
+            log.error("idempotency key not settled", caller=keyed.sub, error_type=type(error).__name__)
 
 
 class BadKey(GatewayError):

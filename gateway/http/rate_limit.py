@@ -9,10 +9,10 @@ logged: the rate limit guards the store, it must not take the gateway down with 
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 
+import structlog
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.core.errors import RateLimited
 from gateway.http.replies import reply
 
-log = logging.getLogger("deal_desk.rate_limit")
+log = structlog.get_logger("deal_desk.rate_limit")
 
 KEY_PREFIX = "deal-desk:rate"
 
@@ -41,8 +41,8 @@ class CallerLimits:
                 return 0.0
             reset_at, _ = await self.limiter.get_window_stats(self.item, caller)
         except StorageError as error:
-            log.warning("rate limit store unavailable (%s): request let through",
-                        type(error.storage_error).__name__)
+            log.warning("rate limit store unavailable: request let through",
+                        error_type=type(error.storage_error).__name__)
             return 0.0
         return max(reset_at - time.time(), 0.001)
 
@@ -72,6 +72,6 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
-        log.info("rate limited user %s", principal.user_id)
+        log.info("rate limited", user_id=principal.user_id)
         error = RateLimited(f"Too many requests; retry in {retry_after} s.", retryAfterSeconds=retry_after)
         await reply(send, 429, error, {"retry-after": str(retry_after)})

@@ -8,13 +8,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.ids import new_id
+from gateway.core.logging import request_fields
 
 HEADER = "x-request-id"
 SANE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class RequestIdMiddleware:
-    """Puts the id in scope["request_id"] and echoes it in the response."""
+    """Puts the id in scope["request_id"] and in every log line of the request, and echoes it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -32,4 +33,5 @@ class RequestIdMiddleware:
                 MutableHeaders(scope=message)[HEADER] = request_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        with request_fields(request_id=request_id):
+            await self.app(scope, receive, send_with_id)

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
 from auth.errors import AuthenticationError, AuthUnavailable
 from auth.principal import Principal
+from gateway.core.logging import bind_fields
 from gateway.http.authentication import bearer_token
 from loaders.registry import Loaders
 from resolvers.common.context import Context
 
-log = logging.getLogger("deal_desk.auth")
+log = structlog.get_logger("deal_desk.auth")
 
 UNAUTHORIZED = 4401
 TRY_AGAIN_LATER = 1013
@@ -36,6 +37,7 @@ class SocketContext(Context):
     def bind(self, principal: Principal, expires_at: int | None) -> None:
         """Make `principal` the caller of every operation on this socket until `expires_at`."""
         self.principal, self.expires_at = principal, expires_at
+        bind_fields(user_id=principal.user_id)  # the socket's later lines, its operations' among them
         self.loaders = Loaders(self.db, principal, self.settings)
 
 
@@ -61,10 +63,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             await super().handle_connection_init(message)
         except AuthenticationError as error:
-            log.info("websocket refused: %s", error)
+            log.info("websocket refused", reason=str(error))
             await self.websocket.close(code=UNAUTHORIZED, reason="Unauthorized")
         except AuthUnavailable:
-            log.warning("websocket refused: signing keys unavailable")
+            log.warning("websocket refused", reason="signing keys unavailable")
             await self.websocket.close(code=TRY_AGAIN_LATER, reason="Authentication unavailable")
         else:
             self._watch_expiry()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -11,15 +12,21 @@ from typing import Annotated, Any
 import typer
 
 from gateway.core.roles import Role
-from gateway.core.settings import Settings
+from gateway.core.settings import ConfigError, Settings
 
-cli = typer.Typer(help="Deal Desk GraphQL gateway.", no_args_is_help=True, add_completion=False)
+SOURCE_PACKAGES = ("gateway", "auth", "loaders", "resolvers")  # what --reload watches
+cli = typer.Typer(help="Deal Desk GraphQL gateway.", no_args_is_help=True)  # --install-completion
 
 
 @cli.command()
 def serve(host: str = "127.0.0.1", port: int = 8000,
-          workers: Annotated[int, typer.Option(min=1, help="Worker processes on the port.")] = 1) -> None:
+          workers: Annotated[int, typer.Option(min=1, help="Worker processes on the port.")] = 1,
+          reload: Annotated[bool, typer.Option(help="Development: restart on a source change.")] = False,
+          ) -> None:
     """Run the gateway (migrating the store first)."""
+    if reload:
+        _serve_reloading(Settings(), host=host, port=port, workers=workers)
+        return
     if workers > 1:
         from gateway.ops.workers import serve as serve_workers
 
@@ -30,17 +37,37 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from gateway.app import create_app
     from gateway.core.logging import configure_logging
     from gateway.http import connections
+    from gateway.ops.metrics_port import serve_metrics
     from gateway.ops.workers import settle_heap
 
     settings = Settings()
     configure_logging(settings.log_level)
     typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (store: {settings.database_url.split('://')[0]})")
     app = create_app(settings)
+    serve_metrics(settings, host)
     settle_heap()
     signal.signal(signal.SIGTERM, _exit_cleanly)  # uvicorn puts it back once it has shut down
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,
                 access_log=False, timeout_graceful_shutdown=30, **connections.uvicorn_options(settings))
+
+
+def _serve_reloading(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """uvicorn's own reloader: a fresh gateway process whenever a file of the gateway's packages changes."""
+    import uvicorn
+
+    from gateway.core.logging import configure_logging
+
+    if settings.is_production:
+        raise typer.BadParameter("--reload is for development, not DEAL_DESK_ENV=production")
+    if workers > 1:
+        raise typer.BadParameter("--reload runs one process: leave out --workers")
+    configure_logging(settings.log_level)
+    root = Path(__file__).resolve().parents[2]
+    typer.echo(f"GraphiQL: http://{host}:{port}/graphql  (reloading on changes under {root})")
+    uvicorn.run("gateway.app:create_app", factory=True, host=host, port=port, reload=True,
+                reload_dirs=[str(root / package) for package in SOURCE_PACKAGES],
+                log_level=settings.log_level.lower(), log_config=None, access_log=False)
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:
@@ -86,13 +113,16 @@ def seed(scale: Annotated[int, typer.Option(min=1, help="Months of history; 84 =
 def token(email: Annotated[str, typer.Option(help="The user's e-mail (subject dev|<email>).")],
           role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
           region: str | None = None, name: str | None = None, hours: int = 12) -> None:
-    """Print a dev-auth bearer token (only when no Okta issuer is configured)."""
+    """Print a dev-auth bearer token (only when no Okta issuer is configured); keeps a known user's name."""
     from auth.dev import issue_token
+    from gateway.ops.users import display_name
 
     settings = Settings()
     if settings.auth_issuer or settings.is_production:
         raise typer.BadParameter("dev tokens exist only with dev auth: no DEAL_DESK_AUTH_ISSUER, "
                                  "not DEAL_DESK_ENV=production")
+    # Without --name, the store's name for this user: a token's name replaces it at the first request.
+    name = name or display_name(settings, email)
     typer.echo(issue_token(settings, email=email, roles=role, region=region, name=name,
                            lifetime_s=hours * 3600))
 
@@ -104,6 +134,32 @@ def export_schema(output: Path = Path("schema.graphql")) -> None:
 
     output.write_text(schema.as_str() + "\n")
     typer.echo(f"wrote {output}")
+
+
+@cli.command("check-config")
+def check_config() -> None:
+    """Print the effective settings (secrets masked); check the store, the JWKS and the approval rules."""
+    from pydantic import ValidationError
+
+    from gateway.ops import check_config as checking
+
+    problems = [f"unknown variable {name}" for name in checking.unknown_variables(os.environ)]
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems += checking.bad_values(error)
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    for name, value, source in checking.effective(settings, os.environ):
+        typer.echo(f"{name}={value}" + ("" if source == "env" else "  # default"))
+    typer.echo()
+    found = checking.checks(settings)
+    for check in found:
+        typer.echo(f"{'ok' if check.ok else 'FAIL':<5} {check.name}: {check.detail}")
+    if not all(check.ok for check in found):
+        raise typer.Exit(1)
 
 
 audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
@@ -172,5 +228,17 @@ def _with_store(run: Callable[[Any, str], str]) -> None:
 
 
 def main() -> None:
-    """Entry point of the `deal-desk` script."""
-    cli()
+    """Entry point of the `deal-desk` script: a configuration that cannot work is one line, exit 2."""
+    from pydantic import ValidationError
+
+    try:
+        cli()
+    except ConfigError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    except ValidationError as error:  # a bad DEAL_DESK_* value: named, never echoed (it may be a secret)
+        from gateway.ops.check_config import bad_values
+
+        for line in bad_values(error):
+            typer.echo(f"error: {line}", err=True)
+        raise SystemExit(2) from None

@@ -15,6 +15,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Connection, Engine, Table, func, select
 
+from auth.dev import subject
 from gateway.core import tables as t
 from gateway.core.ids import uuid7_at
 from gateway.store import changes
@@ -356,7 +357,7 @@ def user_row(rng: random.Random, email: str, name: str, role: str, region: str,
              born: dt.datetime, active: bool = True) -> Row:
     """A users row whose sub matches what dev tokens carry for `email`."""
     return {
-        "id": uuid7_at(born, rng), "sub": f"dev|{email.lower()}", "email": email,
+        "id": uuid7_at(born, rng), "sub": subject(email), "email": email,
         "display_name": name, "region": region, "roles": role, "active": active,
         "created_at": born, "updated_at": born,
     }
@@ -801,10 +802,11 @@ def decision_comment(rng: random.Random, action: str) -> str | None:
 
 
 def scoping_row(ctx: Seeding, requester: DemoUser, created: dt.datetime, status: str,
-                updated: dt.datetime) -> Row:
+                updated: dt.datetime, advertiser_of_deal: Party | None = None) -> Row:
     """A scoping request; the caller fills advertiser, agency and conversion for converted ones."""
     rng = ctx.rng
-    advertiser = ctx.cast.advertiser(requester.region, rng)
+    drawn = ctx.cast.advertiser(requester.region, rng)  # drawn even when given: the same seed, the same data
+    advertiser = advertiser_of_deal or drawn
     agency = ctx.cast.agency(requester.region, rng)
     desired = created.date() + dt.timedelta(days=rng.randint(14, 90))
     budget = None if rng.random() < 0.2 else money(rng.lognormvariate(math.log(250_000), 1.0), 1000)
@@ -819,10 +821,10 @@ def scoping_row(ctx: Seeding, requester: DemoUser, created: dt.datetime, status:
     }
 
 
-def converted_scoping_row(ctx: Seeding, deal: Row, owner: DemoUser) -> Row:
-    """The CONVERTED request a deal came from: same requester, advertiser and agency."""
+def converted_scoping_row(ctx: Seeding, deal: Row, owner: DemoUser, advertiser: Party) -> Row:
+    """The CONVERTED request a deal came from: same requester, advertiser (in its title too) and agency."""
     created = deal["created_at"] - dt.timedelta(seconds=ctx.rng.randint(86_400, 21 * 86_400))
-    row = scoping_row(ctx, owner, created, "CONVERTED", deal["created_at"])
+    row = scoping_row(ctx, owner, created, "CONVERTED", deal["created_at"], advertiser)
     row.update(advertiser_id=deal["advertiser_id"], agency_id=deal["agency_id"],
                currency=deal["currency"], converted_deal_id=deal["id"])
     return row
@@ -870,7 +872,8 @@ def add_deal(ctx: Seeding, batch: Batch, created: dt.datetime) -> None:
     """One deal with its tiers, incentives and lifecycle; sometimes from a scoping request."""
     rng = ctx.rng
     owner: DemoUser = ctx.cast.owners.pick(rng)
-    deal = deal_row(ctx, owner, ctx.cast.advertiser(owner.region, rng), created)
+    advertiser = ctx.cast.advertiser(owner.region, rng)
+    deal = deal_row(ctx, owner, advertiser, created)
     tiers = tier_rows(ctx, deal, deal["channels"].split(","))
     incentives = incentive_rows(ctx, deal)
     converted = rng.random() < 0.08
@@ -881,7 +884,7 @@ def add_deal(ctx: Seeding, batch: Batch, created: dt.datetime) -> None:
                        ("deal_status_history", life.history)):
         batch[name].extend(rows)
     if converted:
-        batch["deal_scoping_requests"].append(converted_scoping_row(ctx, deal, owner))
+        batch["deal_scoping_requests"].append(converted_scoping_row(ctx, deal, owner, advertiser))
 
 
 def month_batch(ctx: Seeding, start: dt.datetime, end: dt.datetime) -> Batch:

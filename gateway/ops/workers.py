@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from gateway.core import multiprocess_metrics
 from gateway.core.settings import Settings
 from gateway.http import connections
+from gateway.ops.metrics_port import serve_metrics
 
 log = logging.getLogger("deal_desk.workers")
 
@@ -45,6 +46,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         migrate_once(settings)
     os.environ["DEAL_DESK_MIGRATE_ON_START"] = "false"  # the workers' settings
     created = multiprocess_metrics.prepare()
+    serve_metrics(settings, host)  # after prepare(): the supervisor sums the workers' metric files
     try:
         uvicorn.run(FACTORY, factory=True, host=host, port=port, workers=workers,
                     log_level=settings.log_level.lower(), log_config=None, access_log=False,

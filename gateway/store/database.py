@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio.to_thread
+import structlog
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -23,7 +23,7 @@ from gateway.store import unit as units
 if TYPE_CHECKING:
     from gateway.core.settings import Settings
 
-log = logging.getLogger("deal_desk.store")
+log = structlog.get_logger("deal_desk.store")
 
 JOURNALED_DIALECTS = frozenset({"databricks"})  # no multi-statement transactions
 # A lookup by keys on a local SQLite file takes a fraction of a millisecond; handing it to a worker thread
@@ -45,10 +45,10 @@ def unavailable_on_connection_errors() -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as error:
-        log.warning("store unavailable: %s", type(error.orig or error).__name__)
+        log.warning("store unavailable", error_type=type(error.orig or error).__name__)
         raise ServiceUnavailable() from error
     except sqlite3.OperationalError as error:  # BEGIN IMMEDIATE goes to the driver itself (store/engine.py)
-        log.warning("store unavailable: %s", type(error).__name__)
+        log.warning("store unavailable", error_type=type(error).__name__)
         raise ServiceUnavailable() from error
     except DBAPIError as error:
         if not error.connection_invalidated:
@@ -56,8 +56,8 @@ def unavailable_on_connection_errors() -> Iterator[None]:
             raise
         log.warning("store connection lost")
         raise ServiceUnavailable() from error
-    except retry.NETWORK_ERRORS as error:  # the Databricks connector lets some through unwrapped
-        log.warning("store unreachable: %s", type(error).__name__)
+    except retry.network_errors() as error:  # the Databricks connector lets some through unwrapped
+        log.warning("store unreachable", error_type=type(error).__name__)
         raise ServiceUnavailable() from error
 
 

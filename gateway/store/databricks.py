@@ -6,7 +6,6 @@ How the gateway authenticates comes from settings (docs/databricks.md), never fr
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import weakref
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
+import structlog
 from azure.core.credentials import TokenCredential
 from pydantic import SecretStr
 from sqlalchemy import Engine, inspect
@@ -40,7 +40,7 @@ IDLE_PING_S = 60.0  # a pooled connection idle this long is pinged before use (n
 URL_OPTIONS = ("http_path", "catalog", "schema")
 
 HeaderFactory = Callable[[], dict[str, str]]
-log = logging.getLogger("deal_desk.databricks")
+log = structlog.get_logger("deal_desk.databricks")
 _ADMIN: weakref.WeakKeyDictionary[Engine, tuple[URL, dict[str, Any]]] = weakref.WeakKeyDictionary()
 
 
@@ -101,8 +101,8 @@ class RefreshingToken:
             with self._fetching:
                 self._fetch()
         except Exception as error:  # the cached token stays in use until it expires
-            log.warning("Databricks token refresh failed (%s); retrying in %.0f s",
-                        type(error).__name__, RETRY_AFTER_S)
+            log.warning("Databricks token refresh failed", error_type=type(error).__name__,
+                        retry_in_s=RETRY_AFTER_S)
             with self._state:
                 self._retry_at = self._clock() + RETRY_AFTER_S
         finally:

@@ -29,8 +29,10 @@ DELTA_PROPERTIES: dict[str, str] = {
 }
 """Table properties of every Delta table the gateway creates."""
 
-PROPERTIES_OPTION = "tblproperties"
-"""Per-table extras, given as `Table(..., databricks_tblproperties={...})`."""
+APPEND_ONLY = {"delta.appendOnly": "true"}  # Delta refuses UPDATE and DELETE on the table
+OWN_PROPERTIES: dict[str, dict[str, str]] = {"audit_log": APPEND_ONLY, "write_operations": APPEND_ONLY}
+"""Per-table extras by table name. Kept here, not as `databricks_*` table options in gateway.core.tables,
+because a dialect option makes SQLAlchemy import the Databricks dialect on every store."""
 
 HANDLED_OMISSIONS = frozenset({
     "This dialect does not support check constraints",  # added by add_check_constraints
@@ -50,8 +52,7 @@ logging.getLogger("databricks.sqlalchemy._ddl").addFilter(_HandledOmissions())
 
 def table_properties(table: Table) -> dict[str, str]:
     """The Delta properties of `table`: the common ones plus its own."""
-    extra: dict[str, str] = table.dialect_options["databricks"].get(PROPERTIES_OPTION) or {}
-    return {**DELTA_PROPERTIES, **extra}
+    return {**DELTA_PROPERTIES, **OWN_PROPERTIES.get(table.name, {})}
 
 
 def _delta_clauses(compiler: DDLCompiler, table: Table) -> str:

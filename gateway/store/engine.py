@@ -10,7 +10,7 @@ from prometheus_client import Counter
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-from gateway.store import lakebase, timeouts
+from gateway.store import extra, lakebase, timeouts
 
 if TYPE_CHECKING:
     from gateway.core.settings import Settings
@@ -60,8 +60,8 @@ def create(url: str, settings: Settings | None = None) -> Engine:
 
 def _databricks(url: URL, settings: Settings | None) -> Engine:
     from gateway.core.settings import Settings
-    from gateway.store import databricks
 
+    databricks = extra.databricks("a databricks:// store")
     engine = databricks.create_engine(url, settings or Settings())
     _count_statements(engine)
     return engine

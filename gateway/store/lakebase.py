@@ -7,12 +7,12 @@ background 5 minutes before they expire (databricks.RefreshingToken). See docs/p
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy import Engine, event
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ TOKEN_LIFETIME_S = 3600
 POOL_RECYCLE_S = 1800
 """Connections are replaced well within a token's lifetime, so none outlives the login it made."""
 
-log = logging.getLogger("deal_desk.lakebase")
+log = structlog.get_logger("deal_desk.lakebase")
 
 
 def _workspace_client() -> Any:
@@ -86,10 +86,11 @@ def token_source(settings: Settings | None) -> Callable[[], str] | None:
     instance, endpoint = settings.lakebase_instance, settings.lakebase_endpoint
     if not (instance or endpoint):
         return None
-    from gateway.store.databricks import RefreshingToken
+    from gateway.store import extra
 
+    databricks = extra.databricks("DEAL_DESK_LAKEBASE_INSTANCE or _ENDPOINT")
     credential = LakebaseCredential(instance=instance, endpoint=endpoint)
-    return RefreshingToken(credential, str(instance or endpoint)).get
+    return databricks.RefreshingToken(credential, str(instance or endpoint)).get
 
 
 def log_in_with(engine: Engine, token: Callable[[], str]) -> None:
@@ -101,7 +102,7 @@ def log_in_with(engine: Engine, token: Callable[[], str]) -> None:
         except Exception as error:  # a DBAPI error, so the request answers SERVICE_UNAVAILABLE
             import psycopg
 
-            log.warning("Lakebase database token unavailable (%s)", type(error).__name__)
+            log.warning("Lakebase database token unavailable", error_type=type(error).__name__)
             raise psycopg.OperationalError(
                 f"Lakebase database token unavailable ({type(error).__name__})") from error
 

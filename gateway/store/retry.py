@@ -11,23 +11,22 @@ full jitter; no attempt starts after DEAL_DESK_STORE_RETRY_MAX_S.
 from __future__ import annotations
 
 import enum
-import logging
 import random
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import urllib3.exceptions
-from databricks.sql import exc as dbsql
+import structlog
 
 from gateway.core.errors import Conflict, GatewayError, ServiceUnavailable
 
 if TYPE_CHECKING:
     from gateway.core.settings import Settings
 
-log = logging.getLogger("deal_desk.store")
+log = structlog.get_logger("deal_desk.store")
 
 T = TypeVar("T")
 
@@ -45,10 +44,7 @@ TRANSIENT_MARKERS = (
     "TEMPORARILY_UNAVAILABLE", "INVALID_HANDLE.SESSION_", "Invalid SessionHandle",
     "has not been initialized or had already closed", "unexpectedly closed server side",
 )
-NETWORK_ERRORS = (
-    ConnectionError, TimeoutError, urllib3.exceptions.MaxRetryError, urllib3.exceptions.ProtocolError,
-    urllib3.exceptions.NewConnectionError, urllib3.exceptions.TimeoutError, dbsql.MaxRetryDurationError,
-)
+URLLIB3_ERRORS = ("MaxRetryError", "ProtocolError", "NewConnectionError", "TimeoutError")
 CONNECTOR_DELAY_MAX_S = 5.0  # the connector's lowest allowed cap; it waits at least this before a retry
 CONFLICT_MESSAGE = "The data was changed by a concurrent request; retry the request."
 
@@ -82,9 +78,31 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
             pending.extend(e for e in wrapped if isinstance(e, BaseException))
 
 
+def _loaded(module: str) -> Any:
+    """`module` if this process imported it, else None: its errors cannot exist before it is loaded.
+
+    The connector (the `[databricks]` extra) is imported only for a databricks:// store, so this
+    module looks its errors up instead of importing it on SQLite and PostgreSQL.
+    """
+    return sys.modules.get(module)
+
+
+def network_errors() -> tuple[type[BaseException], ...]:
+    """Errors of a lost or refused connection, the connector's own among them once it is loaded."""
+    errors: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    if (urllib3 := _loaded("urllib3.exceptions")) is not None:
+        errors.extend(getattr(urllib3, name) for name in URLLIB3_ERRORS)
+    if (dbsql := _loaded("databricks.sql.exc")) is not None:
+        errors.append(dbsql.MaxRetryDurationError)
+    return tuple(errors)
+
+
 def _own_kind(error: BaseException) -> Kind:
-    if isinstance(error, NETWORK_ERRORS):
+    if isinstance(error, network_errors()):
         return Kind.TRANSIENT
+    dbsql = _loaded("databricks.sql.exc")
+    if dbsql is None:
+        return Kind.OTHER
     if isinstance(error, dbsql.RequestError):
         return Kind.TRANSIENT if error.context.get("http-code") in TRANSIENT_HTTP else Kind.OTHER
     if isinstance(error, dbsql.Error):
@@ -141,7 +159,7 @@ def raise_as_gateway_error(error: BaseException) -> None:
     if kind is Kind.CONFLICT:
         raise Conflict(CONFLICT_MESSAGE) from error
     if kind is Kind.TRANSIENT:
-        log.warning("store unavailable: %s", type(error).__name__)
+        log.warning("store unavailable", error_type=type(error).__name__)
         raise ServiceUnavailable() from error
 
 
@@ -166,9 +184,9 @@ def _run(fn: Callable[[], T], retried: Kind, backoff: Backoff, give_up: Callable
             retry += 1
             wait = backoff.delay(retry)
             if backoff.clock() + wait > deadline:
-                log.warning("store %s error persisted after %d attempts (%s)", retried.value, retry,
-                            type(error).__name__)
+                log.warning("store error persisted", kind=retried.value, attempts=retry,
+                            error_type=type(error).__name__)
                 raise give_up() from error
-            log.info("store %s error (%s); retry %d in %.2f s", retried.value, type(error).__name__,
-                     retry, wait)
+            log.info("store error; retrying", kind=retried.value, error_type=type(error).__name__,
+                     retry=retry, wait_s=round(wait, 2))
             backoff.sleep(wait)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
+import structlog
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from gateway.core.errors import GatewayError
 from gateway.core.metrics import count_error
 
-log = logging.getLogger("deal_desk.graphql")
+log = structlog.get_logger("deal_desk.graphql")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
 BAD_INPUT = "BAD_USER_INPUT"
@@ -39,7 +38,7 @@ def should_mask(error: GraphQLError) -> bool:
     """True for unexpected errors (classify() gave them the INTERNAL code), logged once here."""
     if is_expected(error) or (error.extensions or {}).get("code") not in (None, INTERNAL):
         return False
-    log.error("unexpected error at %s: %s", _path(error), type(error.original_error).__name__)
+    log.error("unexpected error", path=_path(error), error_type=type(error.original_error).__name__)
     return True
 
 
@@ -49,7 +48,7 @@ def classify(errors: list[GraphQLError]) -> None:
         extensions = dict(error.extensions or {})
         extensions.setdefault("code", BAD_INPUT if is_expected(error) else INTERNAL)
         error.extensions = extensions
-        log.info("graphql error %s at %s", extensions["code"], _path(error) or "-")
+        log.info("graphql error", code=extensions["code"], path=_path(error) or None)
         count_error(extensions["code"])
 
 

@@ -1,4 +1,4 @@
-"""Notes each HTTP request's operation type and name in its scope, for the access log and metrics."""
+"""An operation's type and name: in its log lines and, over HTTP, in its scope (access log, metrics)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
-from gateway.core.exchange import Operation, record_operation
+from gateway.core.exchange import Operation, log_operation, record_operation
 
 
 class RecordOperation(SchemaExtension):
-    """After each operation over HTTP, puts its type and name in the request's scope."""
+    """Once parsed, the operation's type and name go in the log lines; after it, over HTTP, in the scope."""
+
+    def on_execute(self) -> Iterator[None]:
+        log_operation(Operation(self._type(), self.execution_context.operation_name))
+        yield
 
     def on_operation(self) -> Iterator[None]:
         yield

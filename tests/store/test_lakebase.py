@@ -121,7 +121,8 @@ def test_a_token_that_cannot_be_had_makes_the_store_unavailable_and_logs_no_secr
             unavailable_on_connection_errors():
         engine.connect()
     assert isinstance(raised.value.__cause__, OperationalError)
-    assert "Lakebase database token unavailable (RuntimeError)" in caplog.text
+    [logged] = [record.msg for record in caplog.records if record.name == "deal_desk.lakebase"]
+    assert logged["event"] == "Lakebase database token unavailable" and logged["error_type"] == "RuntimeError"
     assert "SECRET" not in caplog.text and "SECRET" not in str(raised.value.__cause__)
 
 
