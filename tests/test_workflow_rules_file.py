@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -174,3 +177,17 @@ async def test_a_deal_no_stage_applies_to_is_approved_on_submit(settings: Settin
     assert (deal["status"], deal["approvals"], deal["version"]) == ("APPROVED", [], 3)
     assert [(h["fromStatus"], h["toStatus"]) for h in deal["statusHistory"]] == [
         (None, "DRAFT"), ("DRAFT", "PENDING_APPROVAL"), ("PENDING_APPROVAL", "APPROVED")]
+
+
+def test_serve_with_a_bad_rules_file_stops_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rules]]\nstage = "DEAL_DESK"\nwhen = "always"\n\n[[rules]]\nstage = "NOPE"\n')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DEAL_DESK_")}
+    env |= {"DEAL_DESK_DATABASE_URL": f"sqlite:///{tmp_path}/store.db",
+            "DEAL_DESK_APPROVAL_RULES_FILE": str(rules)}
+    command = [str(Path(sys.executable).with_name("deal-desk")), "serve", "--port", "1"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: approval rules file") and "rules.toml" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout and len(done.stderr.strip().splitlines()) == 1

@@ -24,6 +24,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
           reload: Annotated[bool, typer.Option(help="Development: restart on a source change.")] = False,
           ) -> None:
     """Run the gateway (migrating the store first)."""
+    _check_rules(Settings())
     if reload:
         _serve_reloading(Settings(), host=host, port=port, workers=workers)
         return
@@ -50,6 +51,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     # log_config=None: uvicorn's own lines go through our JSON logging; the access log is ours.
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), log_config=None,
                 access_log=False, timeout_graceful_shutdown=30, **connections.uvicorn_options(settings))
+
+
+def _check_rules(settings: Settings) -> None:
+    """A bad approval rules file stops start-up with one line naming the file and the line."""
+    from gateway.workflow.rules_file import RulesFileError, approval_rules
+
+    try:
+        approval_rules(settings.approval_rules_file)
+    except RulesFileError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 def _serve_reloading(settings: Settings, *, host: str, port: int, workers: int) -> None:
