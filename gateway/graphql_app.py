@@ -21,7 +21,7 @@ from gateway.core.errors import BadUserInput, NotFound
 from gateway.core.settings import Settings
 from gateway.events.broker import Broker
 from gateway.http.replies import error_response
-from gateway.http.websocket import NOBODY, SocketContext, TransportWSHandler, token_of
+from gateway.http.websocket import NOBODY, SocketContext, TextFrameAdapter, TransportWSHandler, token_of
 from gateway.store.database import Database
 from gateway.workflow.users import UserDirectory
 from loaders.registry import Loaders
@@ -32,6 +32,7 @@ class GraphQLApp(GraphQL[Context, None]):
     """Builds one Context per request from the authenticated Principal."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]
 
     def __init__(self, schema: Any, *, db: Database, settings: Settings, broker: Broker,
                  authenticator: Authenticator, directory: UserDirectory) -> None:
@@ -102,7 +103,7 @@ class GraphQLApp(GraphQL[Context, None]):
                              broker=self.broker)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """Authenticate connection_init's token; TransportWSHandler closes the socket (4401) if it fails."""
+        """Authenticate connection_init's token; TransportWSHandler closes the socket (4403) if it fails."""
         assert isinstance(context, SocketContext)
         claims = await self.authenticator.verify(token_of(context.connection_params))
         context.bind(await self.directory.principal(claims), claims.expires_at)
