@@ -23,6 +23,12 @@ class BadUserInput(GatewayError):
     code = "BAD_USER_INPUT"
 
 
+class BadRequest(GatewayError):
+    """The HTTP request itself is malformed: not JSON, no query, a batch, a subscription over plain HTTP."""
+
+    code = "BAD_REQUEST"
+
+
 class Forbidden(GatewayError):
     """The caller is authenticated but may not do or see this."""
 
