@@ -7,13 +7,15 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncHTTPRequestAdapter
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -22,9 +24,10 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from auth.authenticator import Authenticator
 from auth.principal import Principal
-from gateway.core.errors import BadRequest, NotFound
+from gateway.core.errors import BadRequest, GatewayError, NotFound
 from gateway.core.settings import Settings
 from gateway.events.broker import Broker
+from gateway.http.documents import Documents
 from gateway.http.media_types import CONTENT_TYPES, GRAPHQL_RESPONSE, JSON, negotiate
 from gateway.http.replies import error_response
 from gateway.http.websocket import NOBODY, SocketContext, TextFrameAdapter, TransportWSHandler, token_of
@@ -44,12 +47,14 @@ class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = TextFrameAdapter  # type: ignore[assignment]
 
     def __init__(self, schema: Any, *, db: Database, settings: Settings, broker: Broker,
-                 authenticator: Authenticator, directory: UserDirectory) -> None:
+                 authenticator: Authenticator, directory: UserDirectory, documents: Documents,
+                 page: str = "") -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None,
                          allow_queries_via_get=True, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                          allowed_origins=settings.cors_origins)
         self.db, self.settings, self.broker = db, settings, broker
-        self.authenticator, self.directory = authenticator, directory
+        self.authenticator, self.directory, self.documents = authenticator, directory, documents
+        self.page = page  # the GraphiQL page (gateway/http/graphiql.py)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Over HTTP, refusals (bad JSON, content type, method) are GraphQL-shaped errors, not plain text."""
@@ -77,13 +82,26 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(404, "Not Found")  # GraphiQL is switched off
         return await self.render_graphql_ide(request)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """The gateway's own GraphiQL page, its assets served by the gateway."""
+        return HTMLResponse(self.page)
+
     async def execute_single(self, request: Request, request_adapter: AsyncHTTPRequestAdapter,
                              sub_response: Response, context: Context, root_value: None,
                              request_data: GraphQLRequestData) -> ExecutionResult:
-        """Strawberry's execution; a mutation over GET is a 405, a subscription a bad request."""
+        """Strawberry's execution of the request's document (persisted ones included, documents.py).
+
+        A mutation over GET is a 405, a subscription a bad request; an APQ query is registered once it ran.
+        """
         try:
-            return await super().execute_single(request, request_adapter, sub_response, context, root_value,
-                                                request_data)
+            resolved = await self.documents.resolve(request, request_data, context.principal)
+        except BadRequest as error:
+            raise HTTPException(400, str(error)) from None
+        except GatewayError as error:  # a persisted document not found or not trusted: a request error
+            return self._refused(error)
+        try:
+            result = await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                                  resolved.data)
         except HTTPException as error:
             refused = error.__cause__
             if not isinstance(refused, InvalidOperationTypeError):
@@ -91,6 +109,15 @@ class GraphQLApp(GraphQL[Context, None]):
             if refused.operation_type is OperationType.SUBSCRIPTION:
                 raise HTTPException(400, NOT_OVER_HTTP) from refused
             raise HTTPException(405, error.reason) from refused  # a mutation over GET: POST only
+        if resolved.register is not None and resolved.data.query is not None and not is_request_error(result):
+            await self.documents.register(resolved.register, resolved.data.query)
+        return result
+
+    def _refused(self, error: GatewayError) -> ExecutionResult:
+        """`error` as the result of a request refused before execution (logged and counted as such)."""
+        errors = [GraphQLError(str(error), extensions=error.extensions)]
+        self.schema.process_errors(errors)
+        return ExecutionResult(data=None, errors=errors)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """The response body; a request refused before execution carries no `data` (GraphQL over HTTP)."""
@@ -99,6 +126,11 @@ class GraphQLApp(GraphQL[Context, None]):
             body.pop("data", None)
             request.state.request_error = True
         return body
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """A browser's GET with no document: not a GET carrying an APQ hash or a documentId."""
+        params = request.query_params
+        return super().should_render_graphql_ide(request) and not {"extensions", "documentId"} & set(params)
 
     def decode_json(self, data: str | bytes) -> object:
         """json.loads, with JSON nested too deeply for it (about 1000 levels) invalid, not a crash."""

@@ -70,6 +70,10 @@ def _write_journal(connection: Connection) -> None:
     _create_tables(connection, [tables.write_operations])
 
 
+def _persisted_queries(connection: Connection) -> None:
+    _create_tables(connection, [tables.persisted_queries])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -77,6 +81,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "journaled writes: write_operations, deals.last_operation_id", _write_journal),
     Migration(5, "approval metrics: SQLite's stored decided_hours, its triggers and index",
               decided_hours.add_to_sqlite),
+    Migration(6, "automatic persisted queries", _persisted_queries),
 )
 
 

@@ -269,14 +269,14 @@ def test_sqlite_migration_fills_decided_hours_of_older_stores(db: Database, seed
                           "DROP INDEX ix_deal_approvals_decided_hours",
                           "DROP INDEX ix_deal_approvals_status_decided_hours",
                           "ALTER TABLE deal_approvals DROP COLUMN decided_hours",
-                          "DELETE FROM schema_version WHERE version = 5"):
+                          "DELETE FROM schema_version WHERE version >= 5"):
             connection.exec_driver_sql(statement)
     d = world.deals
     first = seed.approval(d["d1"], "SALES_MANAGER", "APPROVED", activated=may(1, 0), decided=may(1, 2))
     second = seed.approval(d["d2"], "SALES_MANAGER", "REJECTED", activated=may(2, 0), decided=may(2, 6))
     pending = seed.approval(d["d4"], "SALES_MANAGER", "PENDING", activated=may(30, 0), due=june(1, 0))
 
-    assert [m.version for m in migrate(db.engine)] == [5]
+    assert [m.version for m in migrate(db.engine)] == [5, 6]  # 6 finds its table there already
     assert stored_hours(db) == pytest.approx({first: 2.0, second: 6.0, pending: None}, abs=1e-6)
     assert stats(db, ANALYST)[0] == pytest.approx(("SALES_MANAGER", 1, 1, 2, 4.0, 5.6), abs=1e-6)
 
