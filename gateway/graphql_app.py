@@ -48,7 +48,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def __init__(self, schema: Any, *, db: Database, settings: Settings, broker: Broker,
                  authenticator: Authenticator, directory: UserDirectory, documents: Documents,
-                 page: str = "") -> None:
+                 page: str) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql_enabled else None,
                          allow_queries_via_get=True, subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                          allowed_origins=settings.cors_origins)

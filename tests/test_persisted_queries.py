@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from gateway.core.settings import Settings
 from gateway.core.tables import persisted_queries
+from gateway.http import documents
 from gateway.http.media_types import GRAPHQL_RESPONSE
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME, bearer, custom_gateway, error_of
@@ -150,3 +151,17 @@ async def test_a_full_store_registers_nothing_more_and_still_answers(settings: S
         assert response.json()["data"]["me"]["email"] == "ann@x.test"
         assert stored(gateway) == 1
         assert error_of(await post(gateway, apq(other, with_query=False))) == NOT_FOUND
+
+
+async def test_a_worker_remembers_queries_up_to_its_budget_then_reads_the_store_again(
+        gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(documents, "KNOWN_MAX_CHARS", len(ME) + 10)
+    other = "query Other { me { email } }"
+    await post(gateway, apq(ME, with_query=True))
+    await post(gateway, apq(other, with_query=True))  # over the budget: ME is forgotten
+    counts = []
+    for document in (other, ME, ME):
+        before = await gateway.statements()
+        assert "errors" not in (await post(gateway, apq(document, with_query=False))).json()
+        counts.append(await gateway.statements() - before)
+    assert counts[1] == counts[0] + 1 == counts[2] + 1  # ME read from the store once, then remembered

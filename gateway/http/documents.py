@@ -34,7 +34,9 @@ log = logging.getLogger("deal_desk.documents")
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 DOCUMENT_ID = re.compile(r"sha256:([0-9a-f]{64})")
-KNOWN_MAX = 1000  # hashes this process has seen, kept in memory: a hash names one document, forever
+# Documents this process has run by hash, kept in memory (a hash names one document, forever): at most
+# this many characters of them, the least recently used dropped first.
+KNOWN_MAX_CHARS = 8_000_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Documents:
     def __init__(self, db: Database, settings: Settings, trusted: Mapping[str, str]) -> None:
         self.db, self.settings, self.trusted = db, settings, trusted
         self.known: OrderedDict[str, str] = OrderedDict()
+        self.known_chars = 0
 
     async def resolve(self, request: Request, data: GraphQLRequestData, principal: Principal) -> Resolved:
         """The document `data` runs; BadRequest, PersistedQueryNotFound or PersistedQueryNotInList if none."""
@@ -100,7 +103,7 @@ class Documents:
             document = await self.db.read(store.find, sha256=sha256, now=dt.datetime.now(dt.UTC))
             if document is None:
                 raise PersistedQueryNotFound()
-            self._remember(sha256, document)
+        self._remember(sha256, document)
         return document
 
     def _check_adhoc(self, principal: Principal) -> None:
@@ -108,10 +111,12 @@ class Documents:
             raise PersistedQueryNotInList()
 
     def _remember(self, sha256: str, document: str) -> None:
-        self.known[sha256] = document
+        if sha256 not in self.known:
+            self.known[sha256] = document
+            self.known_chars += len(document)
         self.known.move_to_end(sha256)
-        while len(self.known) > KNOWN_MAX:
-            self.known.popitem(last=False)
+        while self.known_chars > KNOWN_MAX_CHARS:
+            self.known_chars -= len(self.known.popitem(last=False)[1])
 
 
 def persisted_hash(extensions: Mapping[str, Any] | None) -> str | None:
