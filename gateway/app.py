@@ -18,10 +18,12 @@ from gateway.core.metrics import MetricsMiddleware
 from gateway.core.settings import Settings
 from gateway.events.broker import Broker, LocalBroker
 from gateway.graphql_app import GraphQLApp
-from gateway.http import health
+from gateway.http import health, trusted_documents
 from gateway.http.access_log import AccessLogMiddleware
 from gateway.http.authentication import BearerAuthMiddleware
 from gateway.http.body_limit import BodySizeLimitMiddleware
+from gateway.http.documents import Documents
+from gateway.http.graphiql import graphiql_for
 from gateway.http.idempotency import IdempotencyMiddleware
 from gateway.http.rate_limit import RateLimitMiddleware
 from gateway.http.request_id import RequestIdMiddleware
@@ -57,13 +59,13 @@ def broker_for(settings: Settings) -> Broker:
 
 
 def middleware_for(settings: Settings, db: Database, authenticator: Authenticator,
-                   directory: UserDirectory) -> list[Middleware]:
+                   directory: UserDirectory, page_csp: str) -> list[Middleware]:
     """The HTTP middleware, outermost first."""
     return [
         Middleware(RequestIdMiddleware),
         Middleware(AccessLogMiddleware),
         Middleware(MetricsMiddleware),
-        Middleware(SecurityHeadersMiddleware, hsts=settings.behind_tls),
+        Middleware(SecurityHeadersMiddleware, hsts=settings.behind_tls, page_csp=page_csp),
         *cors(settings),  # before auth: preflights carry no token
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=directory),
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     configure_logging(settings.log_level)
     approval_rules(settings.approval_rules_file)  # a bad rules file stops the gateway here
+    trusted = trusted_documents.load(settings.trusted_documents_file)  # and so does a bad manifest
     db = Database(settings.database_url, settings)
     metrics.POOLS.track(db.engine)
     references = reference_cache.for_store(db.engine, settings.reference_cache_s)  # writes invalidate it
@@ -87,8 +90,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     broker = broker_for(settings)
     directory = UserDirectory(db)
     schema = for_limits(QueryLimits.of(settings), tracing.schema_extensions(tracer))
-    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker,
-                         authenticator=authenticator, directory=directory)
+    graphiql = graphiql_for(settings)
+    graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker, authenticator=authenticator,
+                         directory=directory, documents=Documents(db, settings, trusted), page=graphiql.html)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -108,9 +112,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz),
             *metrics_route,  # else served on DEAL_DESK_METRICS_PORT by `deal-desk serve`
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            *([Route("/graphiql/{name}", graphiql.asset)] if settings.graphiql_enabled else []),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[*tracing.middleware(tracer), *middleware_for(settings, db, authenticator, directory)],
+        middleware=[*tracing.middleware(tracer),
+                    *middleware_for(settings, db, authenticator, directory, graphiql.csp)],
         lifespan=lifespan,
     )
     app.state.db, app.state.settings, app.state.broker = db, settings, broker

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 
 import httpx
@@ -39,13 +37,13 @@ async def test_every_response_carries_the_security_headers(gateway: Gateway) -> 
     responses = [
         await gateway.post(ME, token=token),
         await gateway.post(ME),  # 401
-        await gateway.post("{ nope }", token=token),  # 400
+        await gateway.post("{ nope }", token=token),  # a validation error: 200 under application/json
         await gateway.client.post("/graphql", content=b"x" * 2_000_000),  # 413
         await gateway.client.get("/healthz"),
         await gateway.client.get("/metrics"),
         await gateway.client.get("/nowhere"),
     ]
-    assert [r.status_code for r in responses] == [200, 401, 400, 413, 200, 200, 404]
+    assert [r.status_code for r in responses] == [200, 401, 200, 413, 200, 200, 404]
     for response in responses:
         assert_secured(response)
         assert "strict-transport-security" not in response.headers
@@ -63,26 +61,13 @@ async def test_the_graphiql_page_policy_allows_exactly_what_the_page_loads(gatew
     policy = directives(response.headers["content-security-policy"])
     assert_secured(response, response.headers["content-security-policy"])
     html = response.text
-    for src in re.findall(r'<script[^>]*\ssrc="([^"]+)"', html):
-        assert origin(src) in policy["script-src"], src
-    for href in re.findall(r'<link[^>]*\shref="(https://[^"]+)"', html):
-        assert origin(href) in policy["style-src"], href
-    inline = re.findall(r"<script>(.*?)</script>", html, re.S)
-    assert inline and all(f"'sha256-{sha256(script)}'" in policy["script-src"] for script in inline)
-    assert "'unsafe-inline'" not in policy["script-src"] and "'unsafe-eval'" not in policy["script-src"]
+    sources = re.findall(r'<script[^>]*\ssrc="([^"]+)"', html)
+    sources += re.findall(r'<link[^>]*\shref="([^"]+)"', html)
+    assert len(sources) == 7 and all(src.startswith("/graphiql/") or src == "data:," for src in sources)
+    assert policy["script-src"] == ["'self'"] and not re.findall(r"<script>", html)  # no inline script
+    assert policy["style-src"] == ["'self'", "'unsafe-inline'"]
     assert policy["connect-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
-    assert "data:" in policy["img-src"]  # the page's favicon is a data: URL
-
-
-def origin(url: str) -> str:
-    """scheme://host of `url`."""
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('/')[0]}"
-
-
-def sha256(text: str) -> str:
-    """The CSP hash source of an inline script."""
-    return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    assert "data:" in policy["img-src"] and "data:" in policy["font-src"]  # favicon; GraphiQL's fonts
 
 
 async def test_no_origin_is_allowed_by_default(gateway: Gateway) -> None:
@@ -154,6 +139,6 @@ async def assert_closed(gateway: Gateway, token: str) -> None:
     page = await gateway.client.get("/graphql", headers={**PAGE, **bearer(token)})
     assert error_of(page) == (404, "NOT_FOUND", "Not Found")
     assert error_of(await gateway.post(INTROSPECTION, token=token)) == (
-        400, "BAD_USER_INPUT",
+        200, "GRAPHQL_VALIDATION_FAILED",
         "GraphQL introspection has been disabled, but the requested query contained the field '__schema'.")
     assert await gateway.data_of("{ __typename me { id } }", token=token)

@@ -1,4 +1,9 @@
-"""Bad requests get a clear 4xx with a GraphQL-shaped error, never a 500."""
+"""Bad requests get a clear error with a code (PRODUCT.md, Errors), never a 500.
+
+The suite's client accepts */*, so it gets application/json: a malformed HTTP request is a 4xx, a
+document refused by the parser, validation or variable coercion a 200 without `data` (GraphQL over
+HTTP; tests/test_graphql_over_http.py covers application/graphql-response+json).
+"""
 
 from __future__ import annotations
 
@@ -46,12 +51,12 @@ async def post_raw(gateway: Gateway, content: bytes, content_type: str | None = 
 
 async def test_a_body_over_the_limit_is_413(gateway: Gateway) -> None:
     body = json.dumps({"query": ME, "padding": "x" * MIB}).encode()
-    assert error_of(await post_raw(gateway, body)) == (413, "BAD_USER_INPUT", TOO_LARGE)
+    assert error_of(await post_raw(gateway, body)) == (413, "BAD_REQUEST", TOO_LARGE)
 
 
 async def test_a_body_over_the_limit_is_413_before_authentication(gateway: Gateway) -> None:
     response = await post_raw(gateway, b"x" * (MIB + 1), authorized=False)
-    assert error_of(response) == (413, "BAD_USER_INPUT", TOO_LARGE)
+    assert error_of(response) == (413, "BAD_REQUEST", TOO_LARGE)
 
 
 async def test_a_streamed_body_without_content_length_is_cut_at_the_limit(gateway: Gateway) -> None:
@@ -62,7 +67,7 @@ async def test_a_streamed_body_without_content_length_is_cut_at_the_limit(gatewa
     response = await gateway.client.post("/graphql", content=chunks(),
                                          headers={**desk(gateway), "content-type": "application/json"})
     assert "content-length" not in response.request.headers
-    assert error_of(response) == (413, "BAD_USER_INPUT", TOO_LARGE)
+    assert error_of(response) == (413, "BAD_REQUEST", TOO_LARGE)
 
 
 async def test_the_body_limit_is_a_setting(settings: Settings) -> None:
@@ -70,7 +75,7 @@ async def test_the_body_limit_is_a_setting(settings: Settings) -> None:
         small = await gateway.post(ME, token=gateway.token("a@x.test", "SELLER"))
         large = await gateway.post(f"{{ me {{ {ids(30)} }} }}", token=gateway.token("a@x.test", "SELLER"))
     assert small.status_code == 200
-    assert error_of(large) == (413, "BAD_USER_INPUT", "The request body is larger than 100 bytes.")
+    assert error_of(large) == (413, "BAD_REQUEST", "The request body is larger than 100 bytes.")
 
 
 async def test_a_body_just_under_the_limit_is_read(gateway: Gateway) -> None:
@@ -93,15 +98,15 @@ async def test_a_body_just_under_the_limit_is_read(gateway: Gateway) -> None:
     (b'{"query": "{ me { id } }", "extensions": "x"}',
      "The GraphQL operation's `extensions` must be an object or null, if provided."),
 ])
-async def test_a_malformed_body_is_400(gateway: Gateway, content: bytes, message: str) -> None:
-    assert error_of(await post_raw(gateway, content)) == (400, "BAD_USER_INPUT", message)
+async def test_a_malformed_body_is_a_400_bad_request(gateway: Gateway, content: bytes, message: str) -> None:
+    assert error_of(await post_raw(gateway, content)) == (400, "BAD_REQUEST", message)
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x", "application/graphql"])
 async def test_a_body_that_is_not_json_is_415(gateway: Gateway, content_type: str | None) -> None:
     response = await post_raw(gateway, json.dumps({"query": ME}).encode(), content_type)
-    assert error_of(response) == (415, "BAD_USER_INPUT", "Unsupported content type: send application/json")
+    assert error_of(response) == (415, "BAD_REQUEST", "Unsupported content type: send application/json")
 
 
 async def test_json_with_a_charset_is_accepted(gateway: Gateway) -> None:
@@ -109,18 +114,19 @@ async def test_json_with_a_charset_is_accepted(gateway: Gateway) -> None:
     assert response.status_code == 200 and "errors" not in response.json()
 
 
-async def test_a_variable_of_the_wrong_type_is_400(gateway: Gateway) -> None:
+async def test_a_variable_of_the_wrong_type_is_bad_user_input(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": DEALS, "variables": {"first": "ten"}},
                                          headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT",
+    assert error_of(response) == (200, "BAD_USER_INPUT",
                                   "Variable '$first' has invalid value: "
                                   "Int cannot represent non-integer value: 'ten'")
 
 
-async def test_an_input_object_variable_of_the_wrong_type_is_400(gateway: Gateway) -> None:
+async def test_an_input_object_variable_of_the_wrong_type_is_bad_user_input(gateway: Gateway) -> None:
     response = await gateway.post(CREATE_ADVERTISER, {"input": "x"}, headers=desk(gateway))
     status, code, message = error_of(response)
-    assert (status, code) == (400, "BAD_USER_INPUT") and message.startswith("Variable '$input'")
+    assert (status, code) == (200, "BAD_USER_INPUT") and message.startswith("Variable '$input'")
+    assert "data" not in response.json()
 
 
 @pytest.mark.parametrize(("query", "variables", "field"), [
@@ -142,14 +148,14 @@ async def test_json_nested_too_deeply_is_400(gateway: Gateway, headers: dict[str
     body = b'{"query": "{ me { id } }", "variables": {"a": ' + b"[" * DEEP + b"]" * DEEP + b"}}"
     headers = {**desk(gateway), **headers, "content-type": "application/json"}
     response = await gateway.client.post("/graphql", content=body, headers=headers)
-    assert error_of(response) == (400, "BAD_USER_INPUT", NOT_JSON)
+    assert error_of(response) == (400, "BAD_REQUEST", NOT_JSON)
 
 
 async def test_variables_nested_too_deeply_over_get_are_400(gateway: Gateway) -> None:
     variables = "[" * DEEP + "]" * DEEP
     response = await gateway.client.get("/graphql", params={"query": ME, "variables": variables},
                                         headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", NOT_JSON)
+    assert error_of(response) == (400, "BAD_REQUEST", NOT_JSON)
 
 
 async def test_a_cursor_nested_too_deeply_is_bad_user_input(gateway: Gateway) -> None:
@@ -159,56 +165,64 @@ async def test_a_cursor_nested_too_deeply_is_bad_user_input(gateway: Gateway) ->
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
 
 
-async def test_a_missing_required_variable_is_400(gateway: Gateway) -> None:
+async def test_a_missing_required_variable_is_bad_user_input(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": DEAL}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", "Variable '$id' has invalid value: "
+    assert error_of(response) == (200, "BAD_USER_INPUT", "Variable '$id' has invalid value: "
                                   "Expected a value of non-null type 'ID!' to be provided.")
 
 
-async def test_a_syntax_error_is_400(gateway: Gateway) -> None:
+async def test_a_syntax_error_is_graphql_parse_failed(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": "{ me { id "}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", "Syntax Error: Expected Name, found <EOF>.")
+    assert error_of(response) == (200, "GRAPHQL_PARSE_FAILED", "Syntax Error: Expected Name, found <EOF>.")
+    assert "data" not in response.json()
 
 
-async def test_an_unknown_field_is_400(gateway: Gateway) -> None:
+async def test_an_unknown_field_is_graphql_validation_failed(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": "{ me { nope } }"}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", "Cannot query field 'nope' on type 'User'.")
+    assert error_of(response) == (200, "GRAPHQL_VALIDATION_FAILED",
+                                  "Cannot query field 'nope' on type 'User'.")
+    assert "data" not in response.json()
 
 
-async def test_a_huge_document_under_the_body_limit_is_400(gateway: Gateway) -> None:
+@pytest.mark.parametrize(("document", "message"), [
+    ('{ deals(filter: {minValue: "x"}) { totalCount } }', 'Value cannot represent a Decimal: "x".'),
+    ("{ deal { id } }", "Argument 'Query.deal(id:)' of type 'ID!' is required, but it was not provided."),
+])
+async def test_a_bad_argument_in_the_document_is_bad_user_input(gateway: Gateway, document: str,
+                                                                 message: str) -> None:
+    response = await gateway.client.post("/graphql", json={"query": document}, headers=desk(gateway))
+    assert error_of(response) == (200, "BAD_USER_INPUT", message)
+
+
+async def test_a_huge_document_under_the_body_limit_is_refused(gateway: Gateway) -> None:
     document = f"{{ me {{ {ids(200_000)} }} }}"  # about 600 KB
     response = await gateway.client.post("/graphql", json={"query": document}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT",
+    assert error_of(response) == (200, "GRAPHQL_VALIDATION_FAILED",
                                   "Syntax Error: Document contains more than 2000 tokens. Parsing aborted.")
 
 
-async def test_a_deeply_nested_document_is_400(gateway: Gateway) -> None:
+async def test_a_deeply_nested_document_is_refused(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": nested(200)}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT",
+    assert error_of(response) == (200, "GRAPHQL_VALIDATION_FAILED",
                                   "Syntax Error: Document is nested too deeply. Parsing aborted.")
 
 
-async def test_a_nested_document_under_the_token_limit_is_400(gateway: Gateway) -> None:
+async def test_a_nested_document_under_the_token_limit_is_refused(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": nested(20)}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", "'anonymous' exceeds maximum operation depth of 12")
+    assert error_of(response) == (200, "GRAPHQL_VALIDATION_FAILED",
+                                  "'anonymous' exceeds maximum operation depth of 12")
 
 
 async def test_an_unknown_operation_name_is_400(gateway: Gateway) -> None:
     response = await gateway.client.post("/graphql", json={"query": ME, "operationName": "Other"},
                                          headers=desk(gateway))
-    assert error_of(response)[:2] == (400, "BAD_USER_INPUT")
-
-
-async def test_a_mutation_over_get_is_400(gateway: Gateway) -> None:
-    mutation = 'mutation { createAdvertiser(input: {name: "A"}) { id } }'
-    response = await gateway.client.get("/graphql", params={"query": mutation}, headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", "mutations are not allowed when using GET")
+    assert error_of(response)[:2] == (400, "BAD_REQUEST")
 
 
 async def test_malformed_variables_over_get_are_400(gateway: Gateway) -> None:
     response = await gateway.client.get("/graphql", params={"query": DEALS, "variables": "{"},
                                         headers=desk(gateway))
-    assert error_of(response) == (400, "BAD_USER_INPUT", NOT_JSON)
+    assert error_of(response) == (400, "BAD_REQUEST", NOT_JSON)
 
 
 async def test_another_method_is_405(gateway: Gateway) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.core.logging import MARK, configure_logging, json_formatter
+from gateway.http.media_types import GRAPHQL_RESPONSE
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME
 
@@ -52,7 +53,7 @@ async def test_mutations_and_refusals_are_logged_without_the_token(gateway: Gate
     token = gateway.token("desk@x.test", "DEAL_DESK")
     created = await gateway.post(CREATE, token=token)
     refused = await gateway.post(ME, token=token[:-4] + "AAAA")
-    unparsable = await gateway.post("{ me {", token=token)
+    unparsable = await gateway.post("{ me {", token=token, headers={"accept": GRAPHQL_RESPONSE})
     lines = access_lines(caplog)
     assert [(line["operation_type"], line["operation_name"], line["status"]) for line in lines] == [
         ("mutation", "NewAdvertiser", 200), (None, None, 401), (None, None, 400)]

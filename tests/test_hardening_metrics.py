@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.core.settings import Settings
+from gateway.http.media_types import GRAPHQL_RESPONSE
 from tests.support.gateway import Gateway
 from tests.support.hardening import ME, custom_gateway, sample
 
@@ -23,7 +24,7 @@ async def test_requests_are_counted_by_operation_type_and_status(gateway: Gatewa
     await gateway.post(ME, token=token)
     await gateway.post(ME, token=token)
     await gateway.post(CREATE, token=token)
-    await gateway.post("{ nope }", token=token)
+    await gateway.post("{ nope }", token=token, headers={"accept": GRAPHQL_RESPONSE})  # 400
     await gateway.post(ME)
     after = await scrape(gateway)
     name = "deal_desk_graphql_requests_total"
@@ -44,7 +45,8 @@ async def test_errors_are_counted_by_code(settings: Settings) -> None:
         await gateway.post(ME)
         after = await scrape(gateway)
     name = "deal_desk_graphql_errors_total"
-    for code, count in [("BAD_USER_INPUT", 2), ("RATE_LIMITED", 1), ("UNAUTHENTICATED", 1)]:
+    for code, count in [("GRAPHQL_VALIDATION_FAILED", 1), ("BAD_USER_INPUT", 1), ("RATE_LIMITED", 1),
+                        ("UNAUTHENTICATED", 1)]:
         assert after(name, code=code) - before(name, code=code) == count, code
 
 

@@ -38,7 +38,8 @@ from tests.support.workflow import (
 )
 
 STORE_KINDS = [JOURNAL]
-BOOKKEEPING = {"audit_log", "write_operations", "deal_number_counters", "idempotency_keys", "schema_version"}
+BOOKKEEPING = {"audit_log", "write_operations", "deal_number_counters", "idempotency_keys", "schema_version",
+               "persisted_queries"}
 MAX_STATEMENTS = 30
 
 Mutation = tuple[str, dict[str, Any], str]

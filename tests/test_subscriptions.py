@@ -191,11 +191,11 @@ async def test_complete_unsubscribes(server: Server, settings: Settings, cast: d
 
 @pytest.mark.parametrize("payload", [{}, {"authorization": "Bearer not-a-jwt"}, {"token": "not-a-jwt"},
                                      {"authorization": "Basic dXNlcjpwYXNz"}])
-async def test_connection_init_without_a_valid_token_closes_4401(server: Server,
+async def test_connection_init_without_a_valid_token_closes_4403(server: Server,
                                                                  payload: dict[str, str]) -> None:
     async with graphql_socket(server.ws_url) as client:
         await client.send({"type": "connection_init", "payload": payload})
-        assert await client.close_code() == 4401
+        assert await client.close_code() == 4403
 
 
 async def test_subscribe_before_connection_init_closes_4401(server: Server) -> None:
@@ -204,14 +204,14 @@ async def test_subscribe_before_connection_init_closes_4401(server: Server) -> N
         assert await client.close_code() == 4401
 
 
-async def test_token_signed_with_another_key_closes_4401(server: Server, settings: Settings,
+async def test_token_signed_with_another_key_closes_4403(server: Server, settings: Settings,
                                                        tmp_path: Any) -> None:
     stranger = Settings(database_url=settings.database_url, dev_key_file=str(tmp_path / "other-key.json"),
                         _env_file=None)  # type: ignore[call-arg]
     async with graphql_socket(server.ws_url) as client:
         await client.send({"type": "connection_init",
                            "payload": {"authorization": f"Bearer {token(stranger, 'ann@x.test', 'SELLER')}"}})
-        assert await client.close_code() == 4401
+        assert await client.close_code() == 4403
 
 
 async def test_subscriber_is_disconnected_when_its_token_expires(server: Server, settings: Settings,
@@ -222,7 +222,7 @@ async def test_subscriber_is_disconnected_when_its_token_expires(server: Server,
         subscribed = time.monotonic()
         code = await client.close_code(timeout=5)
         waited = time.monotonic() - subscribed
-    assert code == 4401
+    assert code == 4403
     assert 0.3 < waited < 3.5
     await wait_for_subscribers(server, 0)
 

@@ -23,6 +23,30 @@ class BadUserInput(GatewayError):
     code = "BAD_USER_INPUT"
 
 
+class BadRequest(GatewayError):
+    """The HTTP request itself is malformed: not JSON, no query, a batch, a subscription over plain HTTP."""
+
+    code = "BAD_REQUEST"
+
+
+class PersistedQueryNotFound(GatewayError):
+    """No document is registered under the request's hash or id (Apollo's client then sends the query)."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")  # the message Apollo's clients look for
+
+
+class PersistedQueryNotInList(GatewayError):
+    """Only trusted documents may run, and this is not one of them."""
+
+    code = "PERSISTED_QUERY_NOT_IN_LIST"
+
+    def __init__(self) -> None:
+        super().__init__("Only trusted documents may run: send the documentId of a manifest operation.")
+
+
 class Forbidden(GatewayError):
     """The caller is authenticated but may not do or see this."""
 

@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)  # JSON list or comma-separated
     behind_tls: bool = False  # sends Strict-Transport-Security
     graphiql: bool | None = None  # unset: on except in production
+    graphiql_assets_dir: str | None = None  # node_modules with graphiql and react; unset: the checkout's
     introspection: bool | None = None  # unset: on except in production
     # Performance (docs/performance.md): seconds a verified token / a reference row by id is reused; 0 = off.
     auth_token_cache_s: Annotated[float, Field(ge=0)] = 60.0
@@ -97,6 +98,14 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+    # Persisted documents (docs/operations.md): Apollo's automatic persisted queries, kept in the store.
+    apq_ttl_s: Annotated[int, Field(gt=0)] = 7 * 24 * 3600
+    apq_max_entries: Annotated[int, Field(gt=0)] = 10_000
+    # Trusted documents: an Apollo persisted-query manifest; with _ONLY, other documents are refused
+    # except for the ad-hoc roles (people in GraphiQL).
+    trusted_documents_file: str | None = None
+    trusted_documents_only: bool = False
+    adhoc_roles: Annotated[frozenset[Role], NoDecode] = frozenset({Role.ANALYST, Role.ADMIN})
 
     @field_validator("auth_role_map", mode="before")
     @classmethod
@@ -111,6 +120,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return json.loads(value) if value.lstrip().startswith("[") else [
                 origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("adhoc_roles", mode="before")
+    @classmethod
+    def _parse_roles(cls, value: object) -> object:
+        if isinstance(value, str):  # comma-separated role names; empty: no ad-hoc role
+            return [role.strip().upper() for role in value.split(",") if role.strip()]
         return value
 
     @field_validator("auth_role_map")

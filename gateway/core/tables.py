@@ -332,6 +332,16 @@ idempotency_keys = Table(
     Index(None, "expires_at"),
 )
 
+persisted_queries = Table(
+    "persisted_queries", metadata,
+    Column("sha256", String(64), primary_key=True),  # hex SHA-256 of the document: Apollo's APQ hash
+    Column("document", Text, nullable=False),
+    Column("stored_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "expires_at"),
+)
+"""Automatic persisted queries (Apollo's protocol), shared by every worker and replica of the store."""
+
 deal_number_counters = Table(
     "deal_number_counters", metadata,
     Column("year", Integer, primary_key=True, autoincrement=False),

@@ -79,7 +79,8 @@ def bearer_token(header: str | None) -> str | None:
 def _wants_graphiql(scope: Scope, headers: Headers) -> bool:
     # Parsed as Strawberry parses it, so an encoded name (%71uery=) cannot pass as a page request.
     params = QueryParams(scope.get("query_string", b""))
-    return scope["method"] == "GET" and "query" not in params and "text/html" in headers.get("accept", "")
+    documents = {"query", "extensions", "documentId"} & set(params)  # a GET of a (persisted) document
+    return scope["method"] == "GET" and not documents and "text/html" in headers.get("accept", "")
 
 
 async def _reply(send: Send, status: int, code: str, message: str, extra: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.core.errors import BadUserInput
+from gateway.core.errors import BadRequest
 from gateway.http.bodies import TooLarge, read_body, replaying
 from gateway.http.replies import reply
 
@@ -24,7 +24,7 @@ class BodySizeLimitMiddleware:
             self._check_declared(scope)
             body = await read_body(receive, self.max_bytes)
         except TooLarge:
-            await reply(send, 413, BadUserInput(f"The request body is larger than {self.max_bytes} bytes."))
+            await reply(send, 413, BadRequest(f"The request body is larger than {self.max_bytes} bytes."))
             return
         if body is not None:  # None: the client went away
             await self.app(scope, replaying(body, receive), send)

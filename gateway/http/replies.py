@@ -16,10 +16,11 @@ def error_body(error: GatewayError) -> bytes:
     return json.dumps({"errors": [{"message": str(error), "extensions": error.extensions}]}).encode()
 
 
-def error_response(status: int, error: GatewayError, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, error: GatewayError, headers: dict[str, str] | None = None,
+                   content_type: str = "application/json") -> Response:
     """A Starlette response carrying `error` (counted in the error metric)."""
     count_error(error.code)
-    return Response(error_body(error), status_code=status, headers=headers, media_type="application/json")
+    return Response(error_body(error), status_code=status, headers=headers, media_type=content_type)
 
 
 async def reply(send: Send, status: int, error: GatewayError, headers: dict[str, str] | None = None) -> None:

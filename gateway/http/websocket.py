@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
@@ -21,7 +22,7 @@ from resolvers.common.context import Context
 
 log = structlog.get_logger("deal_desk.auth")
 
-UNAUTHORIZED = 4401
+FORBIDDEN = 4403  # the protocol's close code for a refused connection_init (and here an expired token)
 TRY_AGAIN_LATER = 1013
 # The caller of a socket before connection_init: no roles, so the row rules show it nothing.
 NOBODY = Principal(user_id="", sub="", email="", name="")
@@ -53,8 +54,21 @@ def token_of(params: Mapping[str, Any] | None) -> str:
     return found
 
 
+class TextFrameAdapter(ASGIWebSocketAdapter):
+    """Strawberry's WebSocket adapter sending every message as a text frame.
+
+    Strawberry sends bytes when the view's JSON encoder returns bytes (orjson), and graphql-ws, gql
+    and GraphiQL refuse binary frames.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        """Send `message` as one JSON text frame."""
+        encoded = self.view.encode_json(message)
+        await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's handler, closing with 4401 on a refused connection_init and when the token expires."""
+    """Strawberry's handler, closing with 4403 on a refused connection_init and when the token expires."""
 
     expiry: asyncio.Task[None] | None = None
 
@@ -64,7 +78,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle_connection_init(message)
         except AuthenticationError as error:
             log.info("websocket refused", reason=str(error))
-            await self.websocket.close(code=UNAUTHORIZED, reason="Unauthorized")
+            await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
         except AuthUnavailable:
             log.warning("websocket refused", reason="signing keys unavailable")
             await self.websocket.close(code=TRY_AGAIN_LATER, reason="Authentication unavailable")
@@ -82,7 +96,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.expiry = None  # from here on the close must finish, even if the socket shuts down meanwhile
         for operation_id in list(self.operations):
             await self.cleanup_operation(operation_id)
-        await self.websocket.close(code=UNAUTHORIZED, reason="Token expired")
+        await self.websocket.close(code=FORBIDDEN, reason="Token expired")
 
     async def shutdown(self) -> None:
         """Stop watching for expiry, then Strawberry's clean-up."""

@@ -125,6 +125,10 @@ def _rebuild_sqlite(connection: Connection, table: Table) -> None:
     connection.exec_driver_sql(f"DROP TABLE {old}")
 
 
+def _persisted_queries(connection: Connection) -> None:
+    _create_tables(connection, [tables.persisted_queries])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -134,6 +138,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               decided_hours.add_to_sqlite),
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
+    Migration(7, "automatic persisted queries", _persisted_queries),
 )
 
 

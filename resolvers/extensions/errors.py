@@ -1,10 +1,11 @@
-"""Error policy: known errors keep their code, request errors become BAD_USER_INPUT, the rest is masked."""
+"""Error policy: known errors keep their code, request errors get Apollo's codes, the rest is masked."""
 
 from __future__ import annotations
 
 import structlog
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionContext
 
 from gateway.core.errors import GatewayError
 from gateway.core.metrics import count_error
@@ -13,6 +14,9 @@ log = structlog.get_logger("deal_desk.graphql")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
 BAD_INPUT = "BAD_USER_INPUT"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+PARSER_LIMIT = "Parsing aborted."  # graphql-core's message ending when a token or nesting limit stops it
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -42,14 +46,27 @@ def should_mask(error: GraphQLError) -> bool:
     return True
 
 
-def classify(errors: list[GraphQLError]) -> None:
-    """Give every error a code (request errors are the client's input) and log one line each."""
+def classify(errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    """Give every error a code (request errors by the phase that found them) and log one line each."""
     for error in errors:
         extensions = dict(error.extensions or {})
-        extensions.setdefault("code", BAD_INPUT if is_expected(error) else INTERNAL)
+        extensions.setdefault("code", code_of(error, execution_context))
         error.extensions = extensions
         log.info("graphql error", code=extensions["code"], path=_path(error) or None)
         count_error(extensions["code"])
+
+
+def code_of(error: GraphQLError, execution_context: ExecutionContext | None) -> str:
+    """The code of an error that carries none: by phase for request errors, else input or internal."""
+    if not is_expected(error):
+        return INTERNAL
+    if error.path is not None or error.original_error is not None or execution_context is None:
+        return BAD_INPUT
+    if execution_context.graphql_document is None:  # the parser refused the text
+        return VALIDATION_FAILED if error.message.endswith(PARSER_LIMIT) else PARSE_FAILED
+    if execution_context.result is None:  # refused by validation, before execution began
+        return VALIDATION_FAILED
+    return BAD_INPUT  # refused as execution began: variables missing or of the wrong type
 
 
 def drop_tracebacks(error: BaseException | None) -> None:

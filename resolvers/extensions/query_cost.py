@@ -33,7 +33,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-BAD_INPUT = "BAD_USER_INPUT"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"  # a limit exceeded, as for depth and aliases
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def defaults_of(operation: OperationDefinitionNode) -> dict[str, Any]:
 def too_costly(cost: int, limit: int) -> GraphQLError:
     """The error of an operation over the budget."""
     message = f"Query cost {cost} exceeds the limit of {limit}: ask for smaller pages or fewer nested lists."
-    return GraphQLError(message, extensions={"code": BAD_INPUT, "cost": cost, "limit": limit})
+    return GraphQLError(message, extensions={"code": VALIDATION_FAILED, "cost": cost, "limit": limit})
 
 
 class QueryCostLimiter(SchemaExtension):

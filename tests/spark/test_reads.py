@@ -28,8 +28,9 @@ pytestmark = [
 ]
 
 READS = sorted(reads())
-# No idempotency keys and no deleted deal in the demo data; no deal name holds a literal "_%".
-EXPECTED_EMPTY = {"idempotency.find", "verify.check_deleted[deals]", "deal.get_page[filter=search_wildcards]",
+# No idempotency keys, persisted queries or deleted deal in the demo data; no deal name holds a literal "_%".
+EXPECTED_EMPTY = {"idempotency.find", "persisted_queries.find", "verify.check_deleted[deals]",
+                  "deal.get_page[filter=search_wildcards]",
                   # the demo data has no half-done journaled writes
                   "repair.stale", "journal.unfinished", "verify.unfinished_operations"}
 # Hours between instants: Databricks subtracts unix_micros() and its decimal division keeps 12 places,

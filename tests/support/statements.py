@@ -35,6 +35,7 @@ from gateway.store import (
     journal,
     node,
     party,
+    persisted_queries,
     pipeline,
     scoping,
     scoping_writes,
@@ -329,6 +330,7 @@ def other_reads(ids: Ids) -> dict[str, Call]:
         "records.scoping_for_change": lambda c: records.scoping_for_change(
             c, principal=admin, request_id=ids.scoping),
         "idempotency.find": lambda c: idempotency.find(c, sub=ids.sub, key="k-1", now=ids.now),
+        "persisted_queries.find": lambda c: persisted_queries.find(c, sha256="0" * 64, now=ids.now),
         "migrate.current_version": current_version,
         "seed.existing_users": seed.existing_users,
     }
@@ -469,6 +471,9 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
                                                                 body="{}"), 1),
         "idempotency.release": (lambda c: idempotency.release(c, sub=ids.sub, key="k-1"), 1),
         "idempotency.purge_expired": (lambda c: idempotency.purge_expired(c, now=ids.now), 1),
+        "persisted_queries.register": (lambda c: persisted_queries.register(
+            c, sha256="0" * 64, document="{ me { id } }", now=ids.now, ttl=dt.timedelta(days=7),
+            max_entries=10), 1),
     })
     return cases
 

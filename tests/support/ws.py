@@ -29,7 +29,9 @@ class GraphQLSocket:
 
     async def receive(self, timeout: float = WAIT_S) -> dict[str, Any]:
         """The next protocol message; TimeoutError when none comes in time."""
-        message: dict[str, Any] = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        frame = await asyncio.wait_for(self.connection.recv(), timeout)
+        assert isinstance(frame, str), "a binary frame: graphql-transport-ws clients read text frames only"
+        message: dict[str, Any] = json.loads(frame)
         return message
 
     async def init(self, payload: dict[str, Any]) -> dict[str, Any]:
