@@ -15,8 +15,9 @@ from tests.support.workflow import Workflow, pending
 
 
 def downgrade_to_version_5(connection: Connection) -> None:
-    """Undo migration 6 by hand: the store as gateways before it left it (SQLite keeps the FK column,
-    which it cannot drop, so the upgrade adds the others)."""
+    """Undo migrations 6 and 7 by hand: the store as gateways before them left it (SQLite keeps the FK
+    column, which it cannot drop, so the upgrade adds the others)."""
+    connection.exec_driver_sql("DROP TABLE persisted_queries")
     dialect = connection.dialect.name
     dropped = [c for c in WORKFLOW_COLUMNS if not (dialect == "sqlite" and c == "carried_over_from")]
     for column in dropped:
@@ -32,7 +33,7 @@ def downgrade_to_version_5(connection: Connection) -> None:
         connection.exec_driver_sql("ALTER TABLE approval_actions DROP CONSTRAINT ck_approval_actions_action")
         connection.exec_driver_sql("ALTER TABLE approval_actions ADD CONSTRAINT ck_approval_actions_action "
                                    "CHECK (action IN ('APPROVE', 'REJECT', 'REQUEST_CHANGES', 'COMMENT'))")
-    connection.execute(schema_version.delete().where(schema_version.c.version == 6))
+    connection.execute(schema_version.delete().where(schema_version.c.version >= 6))
 
 
 def carried_over_allowed(engine: Engine) -> bool:
@@ -64,7 +65,7 @@ async def test_a_store_from_before_parallel_steps_is_upgraded_and_its_chains_go_
 
     applied = migrate(engine)
 
-    assert [m.version for m in applied] == [6]
+    assert [m.version for m in applied] == [6, 7]
     a = deal_approvals.c
     with engine.connect() as connection:
         rows = connection.execute(select(a.stage, a.sequence, a.step, a.due_hours, a.remind_before_hours,
