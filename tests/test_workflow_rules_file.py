@@ -18,7 +18,7 @@ from gateway.workflow.rules import DEFAULT_RULES, rule_steps
 from gateway.workflow.rules_file import RulesFileError, approval_rules, load
 from tests.support.gateway import Gateway
 from tests.support.stores import WITH_JOURNAL
-from tests.support.workflow import Workflow, pending
+from tests.support.workflow import Workflow, pending, ruled_gateway
 
 STORE_KINDS = WITH_JOURNAL  # also on journaled writes (tests/conftest.py)
 
@@ -144,14 +144,8 @@ value_at_least = 100000000
 @pytest.fixture
 async def ruled(settings: Settings, tmp_path: Path) -> AsyncIterator[Gateway]:
     """The real app with the CUSTOM rules file."""
-    path = tmp_path / "custom-rules.toml"
-    path.write_text(CUSTOM)
-    custom = settings.model_copy(update={"approval_rules_file": str(path)})
-    app = create_app(custom)
-    migrate(app.state.db.engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw.test") as client:
-        yield Gateway(app, client, custom)
-    app.state.db.dispose()
+    async with ruled_gateway(settings, tmp_path / "custom-rules.toml", CUSTOM) as gateway:
+        yield gateway
 
 
 async def test_a_rules_file_decides_the_chain(ruled: Gateway) -> None:
