@@ -113,7 +113,7 @@ def _run(name: str, check: Callable[[], str]) -> Check:
 
 def _store(settings: Settings) -> str:
     from gateway.store import engine as engines
-    from gateway.store.migrate import MIGRATIONS, current_version
+    from gateway.store.migrate import MIGRATIONS, applied_versions
 
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
@@ -125,11 +125,12 @@ def _store(settings: Settings) -> str:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
             migrated = inspect(connection).has_table("schema_version")
-            version = current_version(connection) if migrated else 0
+            applied = applied_versions(connection) if migrated else set()
     finally:
         engine.dispose()
-    latest = max(migration.version for migration in MIGRATIONS)
-    state = "up to date" if version == latest else f"at migration {version} of {latest}; `serve` migrates it"
+    pending = [migration.version for migration in MIGRATIONS if migration.version not in applied]
+    state = "up to date" if not pending else (
+        f"{len(pending)} of {len(MIGRATIONS)} migrations pending; `serve` migrates it")
     return f"{engine.dialect.name} answers; schema {state}"
 
 

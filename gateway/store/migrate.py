@@ -142,10 +142,14 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 
 
+def applied_versions(connection: Connection) -> set[int]:
+    """The migrations recorded in the store."""
+    return set(connection.execute(select(tables.schema_version.c.version)).scalars().all())
+
+
 def current_version(connection: Connection) -> int:
     """The highest applied migration, 0 on an empty store."""
-    versions = connection.execute(select(tables.schema_version.c.version)).scalars().all()
-    return max(versions, default=0)
+    return max(applied_versions(connection), default=0)
 
 
 def migrate(engine: Engine) -> list[Migration]:
@@ -159,7 +163,9 @@ def migrate(engine: Engine) -> list[Migration]:
     applied = []
     for migration in MIGRATIONS:
         with engine.begin() as connection:
-            if migration.version <= current_version(connection):
+            # Each one by its own record, not by the highest: a store that has a later migration
+            # (from a branch that landed first) still gets an earlier one that landed after it.
+            if migration.version in applied_versions(connection):
                 continue
             migration.apply(connection)
             connection.execute(
