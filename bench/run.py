@@ -23,7 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench import fixtures, load, probe, server
+from bench import fixtures, load, peer, probe, server
 from bench.fixtures import Feed
 from bench.operations import CREATE_DEAL, OPERATIONS, SUBMIT_DEAL, Ids, Operation, Variables, deal_input
 from bench.probe import InProcess, Probe, Split
@@ -50,6 +50,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (serve --workers)")
     parser.add_argument("--ops", default=",".join(OPERATIONS), help=f"subset of {','.join(OPERATIONS)}")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    peer.add_arguments(parser)
     args = parser.parse_args(argv)
     args.clients = [int(n) for n in args.clients.split(",")]
     args.ops = [OPERATIONS[name] for name in args.ops.split(",")]
@@ -59,6 +60,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and report it."""
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.peer:
+        peer.main(args)
+        return
     loadavg_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="deal-desk-bench-") as tmp:
         results, split = asyncio.run(bench(args, Path(tmp)))

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, event
 
+from gateway.store import pg_pool
 from tests.support.gateway import Gateway
 from tests.support.stores import POSTGRES_URL, fresh_url
 
@@ -124,6 +125,7 @@ async def test_connections_killed_while_idle_are_replaced_before_use(
 ) -> None:
     token = await warm(gateway)
     assert kill_gateway_connections(gateway.settings.database_url) >= 1
+    await asyncio.sleep(pg_pool.IDLE_PING_S + 0.2)  # idle long enough to be pinged at checkout
 
     with caplog.at_level(logging.WARNING, "deal_desk.store"):
         created = await gateway.data_of(CREATE, token=token)
@@ -133,4 +135,4 @@ async def test_connections_killed_while_idle_are_replaced_before_use(
     assert created["createAdvertiser"]["name"] == "Acme" and counted == {"advertisers": {"totalCount": 1}}
     assert ready.status_code == 200
     lost = [record for record in caplog.records if record.name == "deal_desk.store"]
-    assert lost == []  # pool_pre_ping found the dead sessions: no request saw one
+    assert lost == []  # the idle ping found the dead sessions: no request saw one

@@ -16,7 +16,8 @@ def plain(**values: object) -> Settings:
 
 def test_sqlite_gets_few_threads_and_remote_stores_many() -> None:
     assert store_threads.count(plain(), "sqlite") == store_threads.LOCAL < store_threads.REMOTE
-    assert store_threads.count(plain(), "postgresql") == store_threads.count(plain(), "databricks") == 40
+    assert store_threads.count(plain(), "postgresql") == store_threads.NEARBY == 16
+    assert store_threads.count(plain(), "databricks") == store_threads.REMOTE == 40
 
 
 def test_the_setting_wins() -> None:

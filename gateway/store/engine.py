@@ -10,7 +10,7 @@ from prometheus_client import Counter
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-from gateway.store import extra, lakebase, timeouts
+from gateway.store import extra, idle_ping, lakebase, pg_pool, timeouts
 
 if TYPE_CHECKING:
     from gateway.core.settings import Settings
@@ -43,13 +43,15 @@ def create(url: str, settings: Settings | None = None) -> Engine:
     timeout_s = settings.statement_timeout_s if settings is not None else DEFAULT_TIMEOUT_S
     if parsed.get_backend_name() == "postgresql":
         parsed = timeouts.postgresql(parsed, timeout_s)
-        options.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        options.update(pg_pool.options(settings, timeout_s))
         token = lakebase.token_source(settings)  # Lakebase: OAuth tokens as passwords
         if token is not None:
             options["pool_recycle"] = lakebase.POOL_RECYCLE_S
     engine = create_engine(parsed, **options)
     if token is not None:
         lakebase.log_in_with(engine, token)
+    if engine.dialect.name == "postgresql":
+        idle_ping.ping_when_idle(engine, pg_pool.IDLE_PING_S)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_on_connect, busy=timeouts.sqlite_pragma(timeout_s)))
         event.listen(engine, "begin", _sqlite_on_begin)
