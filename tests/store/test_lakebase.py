@@ -137,7 +137,7 @@ def test_settings_wire_the_sdk_a_recycled_pool_and_no_password_in_the_url(
     assert cparams["password"].startswith("lakebase-SECRET-") and cparams["sslmode"] == "require"
     assert workspace.asked[0]["instance_names"] == ["deal-desk"]
     assert engine.pool._recycle == lakebase.POOL_RECYCLE_S < 3600  # type: ignore[attr-defined]
-    assert engine.pool._pre_ping  # type: ignore[attr-defined]
+    assert not engine.pool._pre_ping and engine.pool.dispatch.checkout  # type: ignore[attr-defined]  # idle ping
     assert engine.url.password is None and "SECRET" not in repr(engine) + caplog.text
 
 
