@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from gateway.core.errors import ServiceUnavailable
 from gateway.store import engine as engines
 from gateway.store import journal as journals
-from gateway.store import retry
+from gateway.store import retry, timeouts
 from gateway.store import unit as units
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ IN_PLACE_DIALECTS = frozenset({"sqlite"})
 # thread from the unit that holds it); other processes' writers wait on SQLite's busy timeout.
 SINGLE_WRITER_DIALECTS = frozenset({"sqlite"})
 AUTOCOMMIT_READ_DIALECTS = frozenset({"postgresql"})
+# No statement or lock timeout a request could use: its statements are cancelled instead (store/timeouts.py).
+# The engine's other users (seed, migrate, backup) keep the warehouse's own, longer statement timeout.
+CANCELLING_DIALECTS = frozenset({"databricks"})
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,6 +53,8 @@ def unavailable_on_connection_errors() -> Iterator[None]:
         raise ServiceUnavailable() from error
     except sqlite3.OperationalError as error:  # BEGIN IMMEDIATE goes to the driver itself (store/engine.py)
         log.warning("store unavailable", error_type=type(error).__name__)
+        raise ServiceUnavailable() from error
+    except timeouts.StatementCancelled as error:  # logged where it was cancelled
         raise ServiceUnavailable() from error
     except DBAPIError as error:
         if not error.connection_invalidated:
@@ -73,10 +78,13 @@ class Database:
         self.read_retry = retry.backoff_from(settings) if self.dialect == "databricks" else None
         self.lookups_in_place = self.dialect in IN_PLACE_DIALECTS
         self._writer = asyncio.Lock() if self.dialect in SINGLE_WRITER_DIALECTS else None
+        timeout_s = settings.statement_timeout_s if settings is not None else engines.DEFAULT_TIMEOUT_S
+        self._writes = (self.engine.execution_options(**{timeouts.CANCEL_AFTER: timeout_s})
+                        if self.dialect in CANCELLING_DIALECTS else self.engine)
         # A read sends its statement alone, not between a BEGIN and a ROLLBACK: two round trips fewer.
         # Each statement of READ COMMITTED saw its own snapshot anyway.
-        self._reads = (self.engine.execution_options(isolation_level="AUTOCOMMIT")
-                       if self.dialect in AUTOCOMMIT_READ_DIALECTS else self.engine)
+        self._reads = (self._writes.execution_options(isolation_level="AUTOCOMMIT")
+                       if self.dialect in AUTOCOMMIT_READ_DIALECTS else self._writes)
 
     @property
     def dialect(self) -> str:
@@ -178,13 +186,13 @@ class Database:
         with unavailable_on_connection_errors():
             if self.journaled:
                 return self._write_journaled(fn, *args, **kwargs)
-            connection = self.engine.connect().execution_options(**{engines.WRITE_OPTION: True})
+            connection = self._writes.connect().execution_options(**{engines.WRITE_OPTION: True})
             with connection, connection.begin():
                 return fn(connection, *args, **kwargs)
 
     def _write_journaled(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         # Each statement commits on its own; the journal orders them (gateway/store/journal.py).
-        with self.engine.connect() as connection:
+        with self._writes.connect() as connection:
             journal = journals.begin(connection)
             result = fn(connection, *args, **kwargs)
             journals.flush(connection, journal)

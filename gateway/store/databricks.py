@@ -27,6 +27,7 @@ from gateway.store import (
     delta,  # noqa: F401  (registers the Delta DDL the dialect compiles)
     idle_ping,
     retry,
+    timeouts,
 )
 
 AZURE_DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"
@@ -246,6 +247,7 @@ def create_engine(url: URL, settings: Settings) -> Engine:
     connect_args = connect_arguments(url, settings)
     engine = sqlalchemy.create_engine(plain, connect_args=connect_args, **POOL_OPTIONS)
     idle_ping.ping_when_idle(engine, IDLE_PING_S)
+    timeouts.cancel_overdue_statements(engine)
     _ADMIN[engine] = (plain, connect_args)
     return engine
 

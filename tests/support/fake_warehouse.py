@@ -3,12 +3,14 @@
 It answers like an empty warehouse: DESCRIBE of an uncreated table fails as Databricks does, SELECTs
 return no rows (except the versions migrate recorded), and `cursor.columns` lists a created table's
 columns from the gateway's metadata. Engines are pointed at it through the `do_connect` event.
-A test can make statements fail as the connector would (`fail`) or answer rows (`respond`).
+A test can make statements fail as the connector would (`fail`), answer rows (`respond`), or run until
+they are cancelled (`hold`).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +45,8 @@ class FakeWarehouse:
     versions: list[int] = field(default_factory=list)
     missing: dict[str, set[str]] = field(default_factory=dict)  # columns a created table lacks
     failures: list[tuple[str, BaseException]] = field(default_factory=list)  # (text it contains, error)
+    holds: list[tuple[str, float]] = field(default_factory=list)  # (text it contains, longest run in s)
+    cancels: int = 0  # cursor.cancel() calls that found a statement running
     # Rows for a statement (its text and parameters), or None to answer as an empty warehouse.
     respond: Callable[[str, dict[str, Any] | None], list[tuple[Any, ...]] | None] | None = None
 
@@ -53,6 +57,19 @@ class FakeWarehouse:
     def fail(self, error: BaseException, *, times: int = 1, on: str = "") -> None:
         """The next `times` statements containing `on` raise `error` (after being recorded as sent)."""
         self.failures.extend((on, error) for _ in range(times))
+
+    def hold(self, *, on: str, times: int = 1, longest_s: float = 30.0) -> None:
+        """The next `times` statements containing `on` run until cancelled (at most `longest_s`), then
+        return no rows, as the Thrift backend's poll ends on CANCELED_STATE."""
+        self.holds.extend((on, longest_s) for _ in range(times))
+
+    def held_for(self, text: str) -> float | None:
+        """How long `text` runs before it returns unless cancelled, if it is held."""
+        for index, (on, longest_s) in enumerate(self.holds):
+            if on in text:
+                del self.holds[index]
+                return longest_s
+        return None
 
     def raise_failure(self, text: str) -> None:
         """Raise the first pending failure meant for `text`, if any."""
@@ -70,6 +87,13 @@ class FakeCursor:
         self.description: list[tuple[Any, ...]] | None = None
         self.rowcount = -1
         self._rows: list[tuple[Any, ...]] = []
+        self._running: threading.Event | None = None
+
+    def cancel(self) -> None:
+        """Cancel the running statement (the connector allows it from another thread)."""
+        if self._running is not None and not self._running.is_set():
+            self.warehouse.cancels += 1
+            self._running.set()
 
     def execute(self, operation: str, parameters: dict[str, Any] | None = None, **_kw: Any) -> None:
         self.warehouse.statements.append((operation, parameters))
@@ -77,6 +101,10 @@ class FakeCursor:
         head = text.upper()
         self.description, self._rows, self.rowcount = None, [], -1
         self.warehouse.raise_failure(text)
+        if (longest_s := self.warehouse.held_for(text)) is not None:
+            self._running = threading.Event()
+            self._running.wait(longest_s)
+            return
         answer = self.warehouse.respond(text, parameters) if self.warehouse.respond else None
         if answer is not None:
             self._answer(answer)
