@@ -39,6 +39,7 @@ from gateway.store import (
     pipeline,
     scoping,
     scoping_writes,
+    settle,
     sqlfunc,
     user,
 )
@@ -460,8 +461,8 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
         "sqlfunc.insert_absent[deal_number_counters]": (lambda c: c.execute(sqlfunc.insert_absent(
             c.dialect.name, tables.deal_number_counters, {"year": 2027, "last_value": 0}, key="year")), 1),
         "journal.flush": (lambda c: _journaled(c, actor, before, ids), 1),
-        "repair.settle[abort]": (lambda c: repair.settle(c, "op-1", None), 1),
-        "repair.reapply[update]": (lambda c: repair.reapply(c, FakeRow({
+        "settle.settle[abort]": (lambda c: settle.settle(c, "op-1", None), 1),
+        "settle.reapply[update]": (lambda c: settle.reapply(c, FakeRow({
             "table_name": "deals", "row_id": ids.deal, "operation": "UPDATE",
             "before_json": '{"name": "A", "version": 1}', "after_json": '{"name": "B", "version": 2}'})), 1),
         "numbers.allocate[first_of_year]": (lambda c: numbers.allocate(c, year=2027), 0),
