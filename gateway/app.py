@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -71,7 +72,8 @@ def middleware_for(settings: Settings, db: Database, authenticator: Authenticato
         Middleware(BearerAuthMiddleware, authenticator=authenticator, directory=directory),
         Middleware(RateLimitMiddleware, rate=settings.rate_limit_per_s, burst=settings.rate_limit_burst,
                    redis_url=settings.events_url),
-        Middleware(IdempotencyMiddleware, db=db),  # after auth: keys are per caller
+        Middleware(IdempotencyMiddleware, db=db,  # after auth: keys are per caller
+                   stale_after=dt.timedelta(seconds=settings.idempotency_stale_s)),
     ]
 
 

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     store_retry_max_s: Annotated[float, Field(ge=0)] = 10.0
     # The longest any call waits on the store (statement and lock timeouts; store/timeouts.py).
     statement_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    # Databricks: an Idempotency-Key claim unfinished this long was left by a crash; its retry resumes it.
+    idempotency_stale_s: Annotated[float, Field(gt=0)] = 60.0
     # Connection limits per worker (gateway/http/connections.py).
     max_header_bytes: Annotated[int, Field(gt=0)] = 16_384  # request line and headers; 431 beyond
     idle_timeout_s: Annotated[float, Field(gt=0)] = 30.0  # a connection silent that long is closed

@@ -354,6 +354,11 @@ write_operations = Table(
     Column("state", String(10), primary_key=True),
     Column("recorded_at", UtcDateTime(), nullable=False),
     Column("anchor_audit_id", String(36)),
+    # On the PENDING row of a request that holds an Idempotency-Key (gateway/store/claims.py): its claim
+    # token, which write of the request this is, and what that write returned, to replay it after a crash.
+    Column("claim", String(64)),
+    Column("claim_step", String(255)),
+    Column("result_json", Text),
     one_of("state", ("PENDING", "COMMITTED", "ABORTED"), "state"),
     Index(None, "recorded_at"),
 )

@@ -7,8 +7,11 @@ is replayed. A concurrent duplicate waits on the key's row lock (SQLite: the wri
 the committed answer, or runs as new when the first one rolled back.
 
 On Databricks, which has no multi-statement transactions, the key is claimed first by MERGE and a claim
-token (gateway/store/idempotency.py) and its response stored before it is sent; a claim never finished
-(a crashed process) is answered with CONFLICT and never run again.
+token (gateway/store/idempotency.py) and its response stored before it is sent. The request's journaled
+writes name the token (gateway/store/claims.py), so a claim a crash left unfinished is resolved by the
+retry once it is `stale_after` old: the claim's unfinished writes are settled, then the request runs again
+under the same claim with its committed writes replayed (the response rebuilt from the committed state)
+and the others run as new.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.errors import Conflict, GatewayError, ServiceUnavailable
+from gateway.core.ids import new_id
 from gateway.http.bodies import read_body, replaying
 from gateway.http.replies import reply, respond
+from gateway.store import claims
 from gateway.store import idempotency as store
 from gateway.store.database import Database
 from gateway.store.unit import Unit
@@ -42,7 +47,7 @@ HEADER = "idempotency-key"
 FIELD = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 TTL = dt.timedelta(hours=24)
-STALE_AFTER = dt.timedelta(seconds=60)
+STALE_AFTER = dt.timedelta(seconds=60)  # DEAL_DESK_IDEMPOTENCY_STALE_S: longer than any request runs
 WAIT_S = 10.0
 RETRY_AFTER_S = 5
 PURGE_EVERY_S = 600.0
@@ -101,8 +106,9 @@ class Captured:
 class IdempotencyMiddleware:
     """Handles POSTs to `path` that carry an Idempotency-Key; runs after authentication."""
 
-    def __init__(self, app: ASGIApp, *, db: Database, path: str = "/graphql") -> None:
-        self.app, self.db, self.path = app, db, path
+    def __init__(self, app: ASGIApp, *, db: Database, path: str = "/graphql",
+                 stale_after: dt.timedelta = STALE_AFTER) -> None:
+        self.app, self.db, self.path, self.stale_after = app, db, path, stale_after
         self.last_purge = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -176,24 +182,49 @@ class IdempotencyMiddleware:
     async def _handle_claimed_first(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
-            if await self._claim(keyed):
-                await self._execute(keyed, scope, receive, send)
+            claim = await self._claim(keyed)
+            if claim is not None:
+                await self._execute(keyed, scope, receive, send, claim)
                 return
             row = await self._settled(keyed, deadline)
+            if row is not None and self._abandoned(row, keyed):
+                claim = await self._resume(keyed, row)
+                if claim is not None:
+                    await self._execute(keyed, scope, receive, send, claim)
+                    return
+                continue  # another retry resumed it first
             if row is not None:
                 await answer(row, keyed, send)
                 return
         await reply(send, 409, StillRunning(), {"retry-after": str(RETRY_AFTER_S)})
 
-    async def _claim(self, keyed: Keyed) -> bool:
-        """True when this request now holds the key."""
-        now = utcnow()
+    async def _claim(self, keyed: Keyed) -> claims.RequestClaim | None:
+        """The claim this request now holds on the key, or None when another holds it."""
+        now, token = utcnow(), store.CLAIM_PREFIX + new_id()
         await self._purge(now)
         try:
-            return await self.db.write(store.claim, sub=keyed.sub, key=keyed.key,
+            held = await self.db.write(store.claim, sub=keyed.sub, key=keyed.key, token=token,
                                        request_hash=keyed.request_hash, now=now, ttl=TTL)
         except (IntegrityError, Conflict):  # held by another request (Conflict: Delta kept refusing)
-            return False
+            return None
+        return claims.RequestClaim(token) if held else None
+
+    def _abandoned(self, row: Row[Any], keyed: Keyed) -> bool:
+        """True for this request's claim left unfinished longer than any request runs (its process died)."""
+        return bool(row.status == store.IN_PROGRESS and row.request_hash == keyed.request_hash
+                    and row.created_at < utcnow() - self.stale_after)
+
+    async def _resume(self, keyed: Keyed, row: Row[Any]) -> claims.RequestClaim | None:
+        """Take over an abandoned claim, its writes settled: the claim with what committed, or None when
+        another request took it over first."""
+        token = str(row.response_body)
+        replays = await self.db.write(claims.resolve, token=token)
+        taken = await self.db.write(store.take_over, sub=keyed.sub, key=keyed.key, token=token,
+                                    claimed_at=row.created_at, now=utcnow())
+        if not taken:
+            return None
+        log.info("idempotency claim resumed", caller=keyed.sub, replayed=len(replays))
+        return claims.RequestClaim(token, replays)
 
     async def _purge(self, now: dt.datetime) -> None:
         """Delete expired keys, at most every PURGE_EVERY_S per process."""
@@ -213,19 +244,23 @@ class IdempotencyMiddleware:
             row = await self.db.read(store.find, sub=keyed.sub, key=keyed.key, now=utcnow())
             if row is None or row.status == store.DONE or row.request_hash != keyed.request_hash:
                 return row
-            if is_stale(row) or time.monotonic() + delay >= deadline:
+            if self._abandoned(row, keyed) or time.monotonic() + delay >= deadline:
                 return row
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.25)
 
-    async def _execute(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the request, store its response (or release the key), then send it."""
+    async def _execute(self, keyed: Keyed, scope: Scope, receive: Receive, send: Send,
+                       claim: claims.RequestClaim) -> None:
+        """Run the request under its claim, store its response (or release the key), then send it."""
         response = Captured(send)
+        context = claims.current.set(claim)
         try:
             await self.app(scope, receive, response.send)
         except BaseException:
             await self._finish(store.release, keyed)
             raise
+        finally:
+            claims.current.reset(context)
         if response.streamed:  # already sent, and nothing to replay
             await self._finish(store.release, keyed)
             return
@@ -269,16 +304,8 @@ async def answer(row: Row[Any], keyed: Keyed, send: Send) -> None:
     elif row.status == store.DONE:
         await respond(send, row.response_status, row.response_body.encode(),
                       {"idempotent-replayed": "true"})
-    elif is_stale(row):
-        await reply(send, 409, StillRunning(f"The request holding this {FIELD} never finished; "
-                                            "it will not run again. Check its effect, then use a new key."))
     else:
         await reply(send, 409, StillRunning(), {"retry-after": str(RETRY_AFTER_S)})
-
-
-def is_stale(row: Row[Any]) -> bool:
-    """True for a claim left IN_PROGRESS longer than any request runs (its process died)."""
-    return bool(row.status == store.IN_PROGRESS and row.created_at < utcnow() - STALE_AFTER)
 
 
 def is_retryable(status: int, body: bytes) -> bool:

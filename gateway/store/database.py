@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from gateway.core.errors import ServiceUnavailable
+from gateway.store import claims, retry, timeouts
 from gateway.store import engine as engines
 from gateway.store import journal as journals
-from gateway.store import retry, timeouts
 from gateway.store import unit as units
 
 if TYPE_CHECKING:
@@ -192,9 +192,16 @@ class Database:
 
     def _write_journaled(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         # Each statement commits on its own; the journal orders them (gateway/store/journal.py).
+        claim = claims.current.get()
+        step = claim.step(fn) if claim is not None else ""
+        if claim is not None and step in claim.replays:  # committed by this request's run before a crash
+            result: T = claims.decode(claim.replays[step])
+            return result
         with self._writes.connect() as connection:
             journal = journals.begin(connection)
             result = fn(connection, *args, **kwargs)
+            if claim is not None:
+                journal.claimed = claims.columns(claim, step, result)
             journals.flush(connection, journal)
             return result
 

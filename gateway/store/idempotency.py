@@ -32,29 +32,30 @@ def _run(connection: Connection, statement: Executable) -> Any:
 
 
 def claim(connection: Connection, *, sub: str, key: str, request_hash: str, now: dt.datetime,
-          ttl: dt.timedelta, in_request_transaction: bool = False) -> bool:
+          ttl: dt.timedelta, in_request_transaction: bool = False, token: str | None = None) -> bool:
     """Hold the key IN_PROGRESS, replacing an expired one: True; when it is held, IntegrityError
-    (SQLite, PostgreSQL) or False (Databricks).
+    (SQLite, PostgreSQL) or False (Databricks). `token` (journaled writes): the claim's own, kept in
+    `response_body` until the response is (gateway/store/claims.py).
 
     `in_request_transaction`: the claim commits with the request's own writes and answer (gateway/store/
     unit.py), so a visible unfinished claim was left by a process that never committed it (written before
     claims moved into the request's transaction); it is replaced like an expired one."""
     if connection.dialect.name == "databricks":
-        return _claim_by_merge(connection, sub=sub, key=key, request_hash=request_hash, now=now, ttl=ttl)
+        return _claim_by_merge(connection, sub=sub, key=key, request_hash=request_hash, now=now, ttl=ttl,
+                               token=token or CLAIM_PREFIX + new_id())
     replaceable = keys.c.expires_at <= now
     if in_request_transaction:
         replaceable = or_(replaceable, keys.c.status == IN_PROGRESS)
     connection.execute(delete(keys).where(_key(sub, key), replaceable))
     connection.execute(keys.insert().values(
-        caller_sub=sub, key=key, request_hash=request_hash, status=IN_PROGRESS,
+        caller_sub=sub, key=key, request_hash=request_hash, status=IN_PROGRESS, response_body=token,
         created_at=now, expires_at=now + ttl,
     ))
     return True
 
 
 def _claim_by_merge(connection: Connection, *, sub: str, key: str, request_hash: str, now: dt.datetime,
-                    ttl: dt.timedelta) -> bool:
-    token = CLAIM_PREFIX + new_id()
+                    ttl: dt.timedelta, token: str) -> bool:
     row = {"caller_sub": sub, "key": key, "request_hash": request_hash, "status": IN_PROGRESS,
            "response_status": None, "response_body": token, "created_at": now, "expires_at": now + ttl}
     merge = MergeRow(keys, row, keys=("caller_sub", "key"),
@@ -84,6 +85,14 @@ def complete(connection: Connection, *, sub: str, key: str, status: int, body: s
     _run(connection, update(keys).where(_key(sub, key), keys.c.status == IN_PROGRESS).values(
         status=DONE, response_status=status, response_body=body,
     ))
+
+
+def take_over(connection: Connection, *, sub: str, key: str, token: str, claimed_at: dt.datetime,
+              now: dt.datetime) -> bool:
+    """Renew an abandoned claim for the request that resumes it: True unless another one renewed it first."""
+    held = and_(_key(sub, key), keys.c.status == IN_PROGRESS, keys.c.response_body == token,
+                keys.c.created_at == claimed_at)
+    return int(_run(connection, update(keys).where(held).values(created_at=now)).rowcount) == 1
 
 
 def release(connection: Connection, *, sub: str, key: str) -> None:

@@ -65,6 +65,7 @@ class Journal:
     changes: list[Change] = field(default_factory=list)
     actor: Actor | None = None
     locked: Row[Any] | None = None
+    claimed: dict[str, Any] = field(default_factory=dict)  # the PENDING row's claim columns (store/claims.py)
 
     def record(self, actor: Actor, change: Change) -> bool:
         """Keep `change` for the flush; a deal UPDATE also claims the deal for this operation."""
@@ -128,7 +129,7 @@ def flush(connection: Connection, journal: Journal) -> None:
     assert journal.actor is not None
     operation_id, ordered = journal.actor.operation_id, journal.ordered()
     audit_ids = ids.sequence(len(ordered))
-    mark(connection, operation_id, "PENDING", anchor_audit_id=audit_ids[0])
+    mark(connection, operation_id, "PENDING", anchor_audit_id=audit_ids[0], **journal.claimed)
     pairs = zip(ordered, audit_ids, strict=True)
     statements.insert_rows(connection, audit_log, [audit_row(journal.actor, c, i) for c, i in pairs])
     if not anchor(connection, ordered[0]):
@@ -173,12 +174,12 @@ def audit_row(actor: Actor, change: Change, audit_id: str) -> dict[str, Any]:
                         audit_id=audit_id)
 
 
-def mark(connection: Connection, operation_id: str, state: str, *,
-         anchor_audit_id: str | None = None) -> None:
-    """Record that the operation reached `state`."""
+def mark(connection: Connection, operation_id: str, state: str, *, anchor_audit_id: str | None = None,
+         **claimed: Any) -> None:
+    """Record that the operation reached `state` (PENDING: with its claim columns, if any)."""
     statements.execute(connection, write_operations.insert().values(
         operation_id=operation_id, state=state, recorded_at=dt.datetime.now(dt.UTC),
-        anchor_audit_id=anchor_audit_id))
+        anchor_audit_id=anchor_audit_id, **claimed))
 
 
 def committed(operation_id: ColumnElement[str]) -> ColumnElement[bool]:

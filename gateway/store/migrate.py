@@ -129,6 +129,10 @@ def _persisted_queries(connection: Connection) -> None:
     _create_tables(connection, [tables.persisted_queries])
 
 
+def _claimed_operations(connection: Connection) -> None:
+    _add_columns(connection, tables.write_operations, ("claim", "claim_step", "result_json"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -139,6 +143,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
+    Migration(11, "journaled writes name the idempotency claim they ran under, and what they returned",
+              _claimed_operations),
 )
 
 

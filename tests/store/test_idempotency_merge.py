@@ -144,7 +144,7 @@ async def test_the_middleware_treats_a_key_it_cannot_claim_for_conflicts_as_held
         db: Database, warehouse: FakeWarehouse) -> None:
     warehouse.fail(errors.delta_conflict(), times=10_000, on=MERGE)
     middleware = IdempotencyMiddleware(lambda *_: None, db=db)  # type: ignore[arg-type]
-    assert await middleware._claim(Keyed(SUB, KEY, "h1")) is False
+    assert await middleware._claim(Keyed(SUB, KEY, "h1")) is None
 
 
 async def test_completing_a_key_survives_a_delta_race(
