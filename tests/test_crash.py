@@ -1,4 +1,5 @@
-"""A SIGKILL right after a mutation's response loses nothing: `deal-desk serve` as a real process."""
+"""A SIGKILL right after a mutation's response loses nothing: `deal-desk serve` as a real process, on each
+store and on journaled writes (as on Databricks, where the Idempotency-Key's claim is in the journal)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from gateway.core.settings import Settings
 from gateway.core.tables import advertisers, audit_log, deal_scoping_requests, deals
 from gateway.store.database import Database
 from tests.support.audit import audit_rows, count
+from tests.support.stores import WITH_JOURNAL, write_mode
+
+STORE_KINDS = WITH_JOURNAL
 
 DEAL_DESK = str(Path(sys.executable).with_name("deal-desk"))
 READY_TIMEOUT_S = 30.0
@@ -108,10 +112,12 @@ class Process:
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[Process]:
+def server(database_url: str, store_kind: str, tmp_path: Path) -> Iterator[Process]:
     """A `deal-desk serve` process on the test's store (started), killed at the end."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DEAL_DESK_")}
-    env |= {"DEAL_DESK_DATABASE_URL": database_url, "DEAL_DESK_DEV_KEY_FILE": str(tmp_path / "dev-key.json")}
+    env |= {"DEAL_DESK_DATABASE_URL": database_url, "DEAL_DESK_DEV_KEY_FILE": str(tmp_path / "dev-key.json"),
+            "DEAL_DESK_WRITE_MODE": write_mode(store_kind),
+            "DEAL_DESK_IDEMPOTENCY_STALE_S": "1"}  # journaled: a dead process's claims resume after 1 s
     process = Process(env, free_port(), tmp_path / "serve.log")
     process.start()
     yield process

@@ -1,5 +1,7 @@
 """`deal-desk audit verify --repair`: finish or abort the journaled operations a crash cut short
-(gateway/store/settle.py says how)."""
+(gateway/store/settle.py says how), and free the Idempotency-Key claims whose request wrote nothing
+that counts, so their retries run as new at once (a claim with a committed write is kept: its retry
+replays it, gateway/store/claims.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, select
 
 from gateway.core.tables import write_operations
-from gateway.store import journal
+from gateway.store import claims, journal
 from gateway.store.settle import settle
 
 GRACE = dt.timedelta(minutes=5)
@@ -22,13 +24,16 @@ class Outcome:
 
     completed: list[str] = field(default_factory=list)
     aborted: list[str] = field(default_factory=list)
+    freed_claims: int = 0
 
     def summary(self) -> str:
         """One line for the operator."""
+        freed = (f" Freed {self.freed_claims} idempotency claim(s) that wrote nothing."
+                 if self.freed_claims else "")
         if not self.completed and not self.aborted:
-            return "Nothing to repair: no write operation was left unfinished."
+            return "Nothing to repair: no write operation was left unfinished." + freed
         return (f"Repaired {len(self.completed) + len(self.aborted)} unfinished write operation(s): "
-                f"{len(self.completed)} completed, {len(self.aborted)} aborted.")
+                f"{len(self.completed)} completed, {len(self.aborted)} aborted." + freed)
 
 
 def repair(engine: Engine, *, older_than: dt.timedelta = GRACE) -> Outcome:
@@ -39,6 +44,7 @@ def repair(engine: Engine, *, older_than: dt.timedelta = GRACE) -> Outcome:
         for operation_id, anchor_id in stale(connection, older_than):
             done = settle(connection, operation_id, anchor_id)
             (outcome.completed if done else outcome.aborted).append(operation_id)
+        outcome.freed_claims = claims.free_abandoned(connection, before=dt.datetime.now(dt.UTC) - older_than)
     return outcome
 
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, delete, exists, select
 
+from gateway.core.tables import idempotency_keys as keys
 from gateway.core.tables import write_operations as w
-from gateway.store import journal
+from gateway.store import changes, journal
 from gateway.store.settle import settle
 
 
@@ -54,11 +55,32 @@ def resolve(connection: Connection, *, token: str) -> dict[str, str | None]:
     """Settle the claim's unfinished operations; the steps that committed, with what they returned."""
     for operation_id, anchor_id in unfinished(connection, token=token):
         settle(connection, operation_id, anchor_id)
+    return committed_steps(connection, token=token)
+
+
+def committed_steps(connection: Connection, *, token: str) -> dict[str, str | None]:
+    """The claim's writes that COMMITTED: step -> what the write function returned (JSON)."""
     done = w.alias("done")
     committed = exists().where(done.c.operation_id == w.c.operation_id, done.c.state == "COMMITTED")
     stmt = (select(w.c.claim_step, w.c.result_json)
             .where(w.c.claim == token, w.c.state == "PENDING", committed))
     return {row.claim_step: row.result_json for row in connection.execute(stmt)}
+
+
+def free_abandoned(connection: Connection, *, before: dt.datetime) -> int:
+    """Delete the unfinished claims made before `before` that have no committed write, so their retries
+    run as new at once; how many. (Run after their operations were settled.)"""
+    held = (select(keys.c.caller_sub, keys.c.key, keys.c.response_body)
+            .where(keys.c.status == "IN_PROGRESS", keys.c.created_at < before))
+    freed = 0
+    for row in connection.execute(held).all():
+        if row.response_body is None or committed_steps(connection, token=row.response_body):
+            continue
+        changes.execute(connection, delete(keys).where(
+            keys.c.caller_sub == row.caller_sub, keys.c.key == row.key, keys.c.status == "IN_PROGRESS",
+            keys.c.response_body == row.response_body))
+        freed += 1
+    return freed
 
 
 def unfinished(connection: Connection, *, token: str) -> list[tuple[str, str | None]]:

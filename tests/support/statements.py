@@ -30,6 +30,7 @@ from gateway.store import (
     approval,
     approval_metrics,
     children,
+    claims,
     deal,
     idempotency,
     journal,
@@ -331,6 +332,8 @@ def other_reads(ids: Ids) -> dict[str, Call]:
         "records.scoping_for_change": lambda c: records.scoping_for_change(
             c, principal=admin, request_id=ids.scoping),
         "idempotency.find": lambda c: idempotency.find(c, sub=ids.sub, key="k-1", now=ids.now),
+        "claims.committed_steps": lambda c: claims.committed_steps(c, token="claim:t-1"),
+        "claims.unfinished": lambda c: claims.unfinished(c, token="claim:t-1"),
         "persisted_queries.find": lambda c: persisted_queries.find(c, sha256="0" * 64, now=ids.now),
         "migrate.current_version": current_version,
         "seed.existing_users": seed.existing_users,
@@ -397,9 +400,11 @@ class FakeRow:
             raise AttributeError(name) from None
 
 
-def _journaled(connection: Connection, actor: Actor, deal: FakeRow, ids: Ids) -> None:
-    """A journaled status change with a history row and two approvals, flushed."""
+def _journaled(connection: Connection, actor: Actor, deal: FakeRow, ids: Ids,
+               claimed: dict[str, Any] | None = None) -> None:
+    """A journaled status change with a history row and two approvals, flushed (under a claim, if given)."""
     operation = journal.begin(connection)
+    operation.claimed = claimed or {}
     operation.lock(connection, deal, "id")
     writer = Writer(connection, actor)
     writer.update_versioned(tables.deals, deal, deal.version, {"status": "PENDING_APPROVAL"})
@@ -461,6 +466,9 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
         "sqlfunc.insert_absent[deal_number_counters]": (lambda c: c.execute(sqlfunc.insert_absent(
             c.dialect.name, tables.deal_number_counters, {"year": 2027, "last_value": 0}, key="year")), 1),
         "journal.flush": (lambda c: _journaled(c, actor, before, ids), 1),
+        "journal.flush[claimed]": (lambda c: _journaled(c, actor, before, ids, claimed=claims.columns(
+            claims.RequestClaim("claim:t-1"), "gateway.workflow.deal.submit#1", None)), 1),
+        "claims.free_abandoned": (lambda c: claims.free_abandoned(c, before=ids.now), 1),
         "settle.settle[abort]": (lambda c: settle.settle(c, "op-1", None), 1),
         "settle.reapply[update]": (lambda c: settle.reapply(c, FakeRow({
             "table_name": "deals", "row_id": ids.deal, "operation": "UPDATE",
@@ -471,6 +479,8 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
         "idempotency.complete": (lambda c: idempotency.complete(c, sub=ids.sub, key="k-1", status=200,
                                                                 body="{}"), 1),
         "idempotency.release": (lambda c: idempotency.release(c, sub=ids.sub, key="k-1"), 1),
+        "idempotency.take_over": (lambda c: idempotency.take_over(
+            c, sub=ids.sub, key="k-1", token="claim:t-1", claimed_at=ids.now, now=ids.now), 1),
         "idempotency.purge_expired": (lambda c: idempotency.purge_expired(c, now=ids.now), 1),
         "persisted_queries.register": (lambda c: persisted_queries.register(
             c, sha256="0" * 64, document="{ me { id } }", now=ids.now, ttl=dt.timedelta(days=7),
