@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from starlette.applications import Starlette
 
 from auth.dev import issue_token
@@ -271,3 +273,29 @@ async def test_unreachable_redis_is_service_unavailable_to_subscribers(
             messages = [await client.receive(), await client.receive()]
     assert messages[0]["payload"]["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert messages[1] == {"id": "1", "type": "complete"}
+
+
+def statements_during(server: Server) -> list[str]:
+    """The SQL the server's store runs from now on (appended as it runs)."""
+    sent: list[str] = []
+    sqlalchemy_event.listen(server.app.state.db.engine, "before_cursor_execute",
+                            lambda *args: sent.append(args[2]))
+    return sent
+
+
+async def test_subscribers_of_one_caller_share_an_events_lookups_and_each_sees_its_own_rows(
+        server: Server, settings: Settings, cast: dict[str, str]) -> None:
+    desk, ann = token(settings, "desk@x.test", "DEAL_DESK"), token(settings, "ann@x.test", "SELLER")
+    async with contextlib.AsyncExitStack() as stack:
+        desks = [await stack.enter_async_context(graphql_socket(server.ws_url)) for _ in range(10)]
+        for client in desks:
+            await subscribe(client, server, desk)
+        seller = await stack.enter_async_context(graphql_socket(server.ws_url))
+        await subscribe(seller, server, ann)
+        sent = statements_during(server)
+        await publish(server, event("UPDATED", cast["bob_deal"], cast["bob"]))
+        heard = [await client.collect(1) for client in desks]
+        assert await seller.collect(0) == []  # Bob's deal is hidden from Ann: her rule ran in SQL too
+    assert all(deals_of(messages) == [cast["bob_deal"]] for messages in heard)
+    deal_reads = [sql for sql in sent if "FROM deals" in sql]
+    assert len(deal_reads) == 2  # once for the ten DEAL_DESK subscribers, once for the seller

@@ -1,6 +1,6 @@
 """1,000 live subscribers on `serve --workers 2` with the Redis broker: each gets every event, and a worker
 holds at most two Redis connections however many subscribers it serves. The delivery time is printed here and
-measured by the bench (`python -m bench.fanout`), not asserted: this machine is shared."""
+measured by `python -m bench.fanout`, not asserted: this machine is shared."""
 
 from __future__ import annotations
 
