@@ -129,6 +129,12 @@ def _persisted_queries(connection: Connection) -> None:
     _create_tables(connection, [tables.persisted_queries])
 
 
+def _lakehouse(connection: Connection) -> None:
+    # Databricks only: the change data feed on the core tables created before it was in their DDL.
+    if connection.dialect.name == "databricks":
+        delta.enable_change_data_feed(connection, tables.CORE_TABLES)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -139,6 +145,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
+    Migration(9, "lakehouse: change data feed on the core tables (Databricks)", _lakehouse),
 )
 
 
