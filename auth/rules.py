@@ -100,9 +100,13 @@ class FieldRule:
         """The rule in Python, for the gateway's field permissions."""
         return not roles.isdisjoint(self.roles) or (self.or_owner and owner_id == user_id)
 
-    def condition(self, subject: Subject, owner: ColumnElement[str]) -> ColumnElement[bool]:
+    def condition(self, subject: Subject, owner: ColumnElement[str] | None) -> ColumnElement[bool]:
         """The rule in SQL, for the governed views; `owner` is the row's owner column."""
-        return any_of(subject.holds(self.roles), subject.is_user(owner) if self.or_owner else false())
+        if not self.or_owner:
+            return subject.holds(self.roles)
+        if owner is None:
+            raise ValueError(f"the {self.name} rule needs the row's owner")
+        return any_of(subject.holds(self.roles), subject.is_user(owner))
 
 
 DEALS = OwnedOrRegional(owner="owner_id", region="region")
