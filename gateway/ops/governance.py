@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.core.roles import Role
 from gateway.core.settings import Settings
@@ -48,12 +49,15 @@ def dialect_of(settings: Settings) -> Dialect:
 
 def apply(engine: Engine, sql: list[str]) -> None:
     """Run `sql` in order; the first statement the warehouse refuses stops it (WAREHOUSE_REFUSED)."""
-    with engine.connect() as connection:
-        for number, statement in enumerate(sql, start=1):
-            try:
+    done = 0
+    try:
+        with engine.connect() as connection:
+            for statement in sql:
                 connection.exec_driver_sql(statement)
-            except Exception as error:  # its message may quote the SQL: only its type and which statement
-                words = " ".join(statement.split()[:4])
-                raise GovernanceError("WAREHOUSE_REFUSED", f"the warehouse refused statement {number} of "
-                                      f"{len(sql)} ({words} ...): {type(error).__name__}") from None
-        connection.commit()
+                done += 1
+            connection.commit()
+    except SQLAlchemyError as error:  # its message may quote the SQL: only its kind and which statement
+        kind = type(getattr(error, "orig", None) or error).__name__
+        words = " ".join(sql[min(done, len(sql) - 1)].split()[:4])
+        raise GovernanceError("WAREHOUSE_REFUSED", f"the warehouse refused statement {done + 1} of "
+                              f"{len(sql)} ({words} ...): {kind}") from None

@@ -254,8 +254,7 @@ def governance_statements(names: Names, groups: Mapping[Role, tuple[str, ...]],
                           dialect: Dialect) -> list[str]:
     """Everything `deal-desk databricks governance` prints or runs, in order."""
     return [
-        f"CREATE SCHEMA IF NOT EXISTS {quote(names.catalog, names.analytics)} "
-        "COMMENT 'Deal Desk governed views for analysts'",
+        f"CREATE SCHEMA IF NOT EXISTS {quote(names.catalog, names.analytics)}",
         *user_access_statements(names.catalog, names.schema),
         *view_statements(names, groups, dialect),
         *grant_statements(names),
