@@ -198,16 +198,20 @@ def _render(query: Select[tuple[object, ...]], dialect: Dialect) -> str:
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
+def user_access_source(users: str) -> str:
+    """What user_access holds, read from the users table named `users` (quoted): its active users."""
+    return f"SELECT id AS user_id, lower(email) AS email, roles, region FROM {users} WHERE active"
+
+
 def user_access_statements(catalog: str, schema: str) -> list[str]:
     """Create `user_access` if missing, then make it hold exactly the active users (one MERGE)."""
     target = quote(catalog, schema, USER_ACCESS)
-    users = quote(catalog, schema, tables.users.name)
+    source = user_access_source(quote(catalog, schema, tables.users.name))
     return [
         f"CREATE TABLE IF NOT EXISTS {target} (user_id STRING NOT NULL, email STRING NOT NULL, "
         "roles STRING NOT NULL, region STRING) USING DELTA "
         "COMMENT 'Deal Desk users to the governed views: kept by the gateway from its users rows'",
-        f"MERGE INTO {target} AS target USING (SELECT id AS user_id, lower(email) AS email, roles, region "
-        f"FROM {users} WHERE active) AS source ON target.user_id = source.user_id "
+        f"MERGE INTO {target} AS target USING ({source}) AS source ON target.user_id = source.user_id "
         "WHEN MATCHED AND NOT (target.email <=> source.email AND target.roles <=> source.roles "
         "AND target.region <=> source.region) THEN UPDATE SET email = source.email, roles = source.roles, "
         "region = source.region "
