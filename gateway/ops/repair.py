@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, Table, select
 
 from gateway.core.tables import audit_log, metadata, write_operations
-from gateway.store import journal
+from gateway.store import governance, journal
 from gateway.store.audit import to_json
 from gateway.store.images import comparable, decoded
 
@@ -52,6 +52,7 @@ def repair(engine: Engine, *, older_than: dt.timedelta = GRACE) -> Outcome:
         for operation_id, anchor_id in stale(connection, older_than):
             done = settle(connection, operation_id, anchor_id)
             (outcome.completed if done else outcome.aborted).append(operation_id)
+        governance.sync_user_access(connection)  # Databricks: user_access as the users rows now stand
     return outcome
 
 

@@ -10,7 +10,7 @@ is a literal rendered by the Databricks dialect.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
@@ -21,6 +21,8 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TextClause,
+    bindparam,
     case,
     exists,
     false,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     or_,
     quoted_name,
     select,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -201,6 +204,19 @@ def _render(query: Select[tuple[object, ...]], dialect: Dialect) -> str:
 def user_access_source(users: str) -> str:
     """What user_access holds, read from the users table named `users` (quoted): its active users."""
     return f"SELECT id AS user_id, lower(email) AS email, roles, region FROM {users} WHERE active"
+
+
+def user_access_merge(user_ids: Sequence[str]) -> TextClause:
+    """One MERGE that brings the user_access rows of `user_ids` in step with their users rows (same schema):
+    an active user's row written, an inactive one's removed."""
+    return text(
+        "MERGE INTO user_access AS target USING (SELECT id AS user_id, lower(email) AS email, roles, region, "
+        "active FROM users WHERE id IN :user_ids) AS source ON target.user_id = source.user_id "
+        "WHEN MATCHED AND NOT source.active THEN DELETE "
+        "WHEN MATCHED THEN UPDATE SET email = source.email, roles = source.roles, region = source.region "
+        "WHEN NOT MATCHED AND source.active THEN INSERT (user_id, email, roles, region) "
+        "VALUES (source.user_id, source.email, source.roles, source.region)"
+    ).bindparams(bindparam("user_ids", value=list(user_ids), expanding=True))
 
 
 def user_access_statements(catalog: str, schema: str) -> list[str]:

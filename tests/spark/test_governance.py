@@ -26,6 +26,7 @@ from gateway.store import governance
 from tests.spark.conftest import WAREHOUSE_URL, warehouse_value
 from tests.spark.test_parse import parse
 from tests.spark.test_reads import assert_same_rows
+from tests.support.fake_warehouse import FakeWarehouse
 
 pytestmark = [
     pytest.mark.spark,
@@ -149,3 +150,12 @@ def test_each_view_answers_each_role_as_the_gateway_does(
     assert (len(seen["deals"]) == all_deals) == (role not in (Role.SELLER, Role.SALES_MANAGER))
     if role is Role.LEGAL:
         assert not seen["incentive_values"] and seen["deal_tiers"]
+
+
+def test_the_merge_a_user_change_sends_parses(spark: Any, warehouse: tuple[Engine, FakeWarehouse]) -> None:
+    engine, fake = warehouse
+    with engine.connect() as connection:
+        connection.execute(governance.user_access_merge(["u-1", "u-2"]))
+    sql, params = fake.statements[-1]
+    assert sql.startswith("MERGE INTO user_access") and set((params or {}).values()) == {"u-1", "u-2"}
+    parse(spark, sql)
