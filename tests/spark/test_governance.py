@@ -10,14 +10,18 @@ The gateway's side is its own rules over the same data on SQLite: the row condit
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, Table, select
 
 from auth import rows
 from auth.fields import CanSeeIncentives, CanSeeMargins, may_read
 from auth.principal import Principal
+from gateway.app import create_app
 from gateway.core import tables
 from gateway.core.roles import Role
 from gateway.core.settings import DEFAULT_ROLE_MAP, Settings
@@ -27,6 +31,7 @@ from tests.spark.conftest import WAREHOUSE_URL, warehouse_value
 from tests.spark.test_parse import parse
 from tests.spark.test_reads import assert_same_rows
 from tests.support.fake_warehouse import FakeWarehouse
+from tests.support.gateway import Gateway
 
 pytestmark = [
     pytest.mark.spark,
@@ -159,3 +164,76 @@ def test_the_merge_a_user_change_sends_parses(spark: Any, warehouse: tuple[Engin
     sql, params = fake.statements[-1]
     assert sql.startswith("MERGE INTO user_access") and set((params or {}).values()) == {"u-1", "u-2"}
     parse(spark, sql)
+
+
+DEALS_PAGE = """query($after: String) { deals(first: 500, after: $after) {
+  pageInfo { hasNextPage endCursor }
+  edges { node { id targetMarginPct floorCpm tiers { id marginPct } incentives { id } } } } }"""
+
+
+@pytest.fixture(scope="module")
+def gateway_store(seeded: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the seeded store for the gateway to sign readers in on (the spark tier's stays untouched)."""
+    import sqlite3
+
+    path = tmp_path_factory.mktemp("gateway-store") / "deal_desk.db"
+    with sqlite3.connect(str(seeded.url.database)) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    return f"sqlite:///{path}"
+
+
+async def gateway_deals(url: str, key_folder: Path, reader: Principal) -> dict[str, dict[str, Any]]:
+    """Every deal the real gateway answers `reader` over HTTP, by id, with its restricted fields."""
+    settings = Settings(database_url=url, dev_key_file=str(key_folder / "dev-key.json"),  # type: ignore[call-arg]
+                        query_max_cost=10**9, rate_limit_per_s=0, migrate_on_start=False, _env_file=None)
+    app = create_app(settings)
+    deals: dict[str, dict[str, Any]] = {}
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw.test") as client:
+            gateway = Gateway(app, client, settings)
+            token = gateway.token(reader.email, *(role.value for role in reader.roles), region=reader.region)
+            after = None
+            while True:
+                page = (await gateway.query(DEALS_PAGE, {"after": after}, token=token))["data"]["deals"]
+                deals.update({edge["node"]["id"]: edge["node"] for edge in page["edges"]})
+                if not page["pageInfo"]["hasNextPage"]:
+                    return deals
+                after = page["pageInfo"]["endCursor"]
+    finally:
+        app.state.db.dispose()
+
+
+def decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+@pytest.mark.parametrize("role", [Role.SELLER, Role.SALES_MANAGER, Role.LEGAL, Role.ANALYST],
+                         ids=lambda role: role.value)
+async def test_the_deal_views_answer_as_the_gateway_does_over_http(
+        spark: Any, spark_tables: None, seeded: Engine, gateway_store: str, tmp_path: Path,
+        role: Role) -> None:
+    """The deals, tiers and incentives views against the gateway's own GraphQL answers to the same user."""
+    spark.sql(governance.user_access_source("users")).createOrReplaceTempView(governance.USER_ACCESS)
+    reader = the_readers(seeded)[list(Role).index(role)]
+    views = {sql.split()[4].split(".")[-1].strip("`"): sql for sql in SQL
+             if sql.startswith("CREATE OR REPLACE VIEW")}
+
+    def view(name: str, *columns: str) -> list[Any]:
+        rows = spark.sql(as_reader(views[name], reader)).collect()
+        return [tuple(row[column] for column in columns) for row in rows]
+
+    answered = await gateway_deals(gateway_store, tmp_path, reader)
+    assert answered
+    viewed = {deal_id: (decimal(margin), decimal(floor))
+              for deal_id, margin, floor in view("deals", "id", "target_margin_pct", "floor_cpm")}
+    assert viewed == {deal_id: (decimal(deal["targetMarginPct"]), decimal(deal["floorCpm"]))
+                      for deal_id, deal in answered.items()}
+    tiers = {tier_id: decimal(margin) for tier_id, margin in view("deal_tiers", "id", "margin_pct")}
+    assert tiers == {tier["id"]: decimal(tier["marginPct"])
+                     for deal in answered.values() for tier in deal["tiers"]}
+    incentives = {incentive_id for (incentive_id,) in view("incentive_values", "id")}
+    assert incentives == {incentive["id"] for deal in answered.values()
+                          for incentive in deal["incentives"] or []}
+    if role in (Role.SELLER, Role.LEGAL):
+        assert all(margin is None for margin, _ in viewed.values())
