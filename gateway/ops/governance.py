@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.core.roles import Role
 from gateway.core.settings import Settings
-from gateway.store import governance
+from gateway.store import extra, governance
 from gateway.store.governance import GovernanceError, Names
 
 
@@ -43,6 +43,7 @@ def statements(settings: Settings, dialect: Dialect, *, sync_users_only: bool = 
 def dialect_of(settings: Settings) -> Dialect:
     """The Databricks dialect (databricks-sqlalchemy, the `databricks` extra), to render the SQL."""
     names(settings)
+    extra.databricks("deal-desk databricks governance")  # ConfigError naming the extra when it is missing
     dialect: Dialect = make_url(settings.database_url).get_dialect()()
     return dialect
 
