@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     FromClause,
@@ -45,10 +46,10 @@ USER_ACCESS = "user_access"
 
 user_access = Table(
     USER_ACCESS, MetaData(),
-    tables.Column("user_id", String(36), primary_key=True),
-    tables.Column("email", String(320), nullable=False),  # lower case, as matched on lower(current_user())
-    tables.Column("roles", String(200), nullable=False),
-    tables.Column("region", String(32)),
+    Column("user_id", String(36), primary_key=True),
+    Column("email", String(320), nullable=False),  # lower case, as matched on lower(current_user())
+    Column("roles", String(200), nullable=False),
+    Column("region", String(32)),
 )
 """Databricks only: who each gateway user is to the governed views (active users; roles for reference)."""
 
@@ -173,13 +174,13 @@ def _in(table: Table, prefix: str | None) -> Table:
     return table.to_metadata(MetaData(), schema=quoted_name(prefix, quote=False))
 
 
-def view_select(view: View, groups: Mapping[Role, tuple[str, ...]], *, source: str | None,
-                me: ColumnElement[str] | None = None) -> Select[tuple[object, ...]]:
+def view_select(view: View, groups: Mapping[Role, tuple[str, ...]], *,
+                source: str | None) -> Select[tuple[object, ...]]:
     """The SELECT of `view` over the base tables in `source` (a quoted schema, or None: unqualified)."""
     base = _in(view.table, source).alias("t")
     deals = _in(tables.deals, source).alias("d")
     access = _in(user_access, source).alias("ua")
-    reader = Reader(groups, access) if me is None else Reader(groups, access, me)
+    reader = Reader(groups, access)
     owner = base.c.owner_id if "owner_id" in base.c else None
     columns = [
         case((view.masked[column.name].condition(reader, owner), column)).label(column.name)
