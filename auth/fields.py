@@ -8,21 +8,14 @@ from strawberry.permission import BasePermission
 from strawberry.types import Info
 
 from auth.principal import Principal
-from gateway.core.roles import Role
-
-MARGIN_VIEWERS = frozenset(
-    {Role.SALES_MANAGER, Role.DEAL_DESK, Role.FINANCE, Role.EXECUTIVE, Role.ANALYST, Role.ADMIN}
-)
-INCENTIVE_VIEWERS = MARGIN_VIEWERS
+from auth.rules import FIELD_RULES, INCENTIVES, MARGINS, FieldRule
 
 
 def may_read(principal: Principal, kind: str, *, owner_id: str) -> bool:
     """Whether the caller may read a deal's `margins` (and floor price) or its `incentives`."""
-    if kind == "margins":
-        return principal.has_any(*MARGIN_VIEWERS)
-    if kind == "incentives":
-        return principal.has_any(*INCENTIVE_VIEWERS) or owner_id == principal.user_id
-    raise ValueError(f"no field rule for {kind!r}")
+    if kind not in FIELD_RULES:
+        raise ValueError(f"no field rule for {kind!r}")
+    return FIELD_RULES[kind].allows(principal.roles, principal.user_id, owner_id=owner_id)
 
 
 def _principal(info: Info) -> Principal:
@@ -35,9 +28,11 @@ class CanSeeMargins(BasePermission):
 
     message = "Your role may not see margins."
     error_extensions = {"code": "FORBIDDEN"}
+    rule: FieldRule = MARGINS
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return _principal(info).has_any(*MARGIN_VIEWERS)
+        principal = _principal(info)  # a tier has no owner: the rule does not ask for one
+        return self.rule.allows(principal.roles, principal.user_id, owner_id=None)
 
 
 class CanSeeIncentives(BasePermission):
@@ -45,8 +40,9 @@ class CanSeeIncentives(BasePermission):
 
     message = "Your role may not see this deal's incentives."
     error_extensions = {"code": "FORBIDDEN"}
+    rule: FieldRule = INCENTIVES
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = _principal(info)
-        return principal.has_any(*INCENTIVE_VIEWERS) or source.owner_id == principal.user_id
+        return self.rule.allows(principal.roles, principal.user_id, owner_id=source.owner_id)
 

@@ -1,27 +1,48 @@
-"""Row-level rules of PRODUCT.md as SQL conditions; the store adds them to every read."""
+"""Row-level rules of PRODUCT.md (auth/rules.py) as SQL conditions for the caller, added to every read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, Table, and_, false, or_, true
 
+from auth import rules
 from auth.principal import Principal
 from gateway.core import tables
 from gateway.core.roles import Role
 
-SEES_ALL = (Role.DEAL_DESK, Role.FINANCE, Role.LEGAL, Role.EXECUTIVE, Role.ANALYST, Role.ADMIN)
 STAGE_ROLES = {stage: Role(stage) for stage in tables.STAGES}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The gateway's caller as a rules.Subject: role tests fold to TRUE/FALSE, id and region are bound."""
+
+    principal: Principal
+
+    def holds(self, roles: frozenset[Role]) -> ColumnElement[bool]:
+        """TRUE when the caller holds one of `roles`, else FALSE."""
+        return true() if self.principal.has_any(*roles) else false()
+
+    def is_user(self, column: ColumnElement[str]) -> ColumnElement[bool]:
+        """`column` = the caller's user id."""
+        return column == self.principal.user_id
+
+    def in_region(self, column: ColumnElement[str | None]) -> ColumnElement[bool]:
+        """`column` = the caller's region; FALSE for a caller without one."""
+        return false() if self.principal.region is None else column == self.principal.region
 
 
 def visible_deals(principal: Principal, deals: Table = tables.deals) -> ColumnElement[bool]:
     """Deals the caller may see: all, their region's and their own, or their own."""
-    return _owned_or_regional(principal, deals.c.owner_id, deals.c.region)
+    return rules.DEALS.condition(Caller(principal), deals)
 
 
 def visible_scoping_requests(
     principal: Principal, requests: Table = tables.deal_scoping_requests
 ) -> ColumnElement[bool]:
     """Scoping requests the caller may see, by the same rule as deals."""
-    return _owned_or_regional(principal, requests.c.requested_by, requests.c.region)
+    return rules.SCOPING_REQUESTS.condition(Caller(principal), requests)
 
 
 def decidable_approvals(principal: Principal) -> ColumnElement[bool]:
@@ -45,24 +66,11 @@ def _stage_condition(principal: Principal, stage: str) -> ColumnElement[bool]:
     return and_(approvals.c.stage == stage, deals.c.region == principal.region)
 
 
-def _owned_or_regional(
-    principal: Principal, owner: ColumnElement[str], region: ColumnElement[str | None]
-) -> ColumnElement[bool]:
-    if principal.has_any(*SEES_ALL):
-        return true()
-    conditions: list[ColumnElement[bool]] = []
-    if principal.has_any(Role.SELLER, Role.SALES_MANAGER):
-        conditions.append(owner == principal.user_id)
-    if Role.SALES_MANAGER in principal.roles and principal.region is not None:
-        conditions.append(region == principal.region)
-    return or_(false(), *conditions)
-
-
 def visible_reference(principal: Principal) -> ColumnElement[bool]:
     """Advertisers and agencies: every caller with a role."""
-    return true() if principal.roles else false()
+    return rules.REFERENCE.condition(Caller(principal), tables.advertisers)
 
 
 def visible_users(principal: Principal) -> ColumnElement[bool]:
     """Users: every caller with a role; a caller with none sees only themselves."""
-    return true() if principal.roles else tables.users.c.id == principal.user_id
+    return rules.USERS.condition(Caller(principal), tables.users)

@@ -27,3 +27,11 @@ def test_a_migration_that_lands_after_a_later_one_is_still_applied(database_url:
         assert applied_versions(connection) == {m.version for m in MIGRATIONS} | {99}
     assert migrate(engine) == []
     engine.dispose()
+
+
+def test_the_lakehouse_migration_is_recorded_on_stores_without_delta(database_url: str) -> None:
+    engine = create_engine(database_url)
+    migrate(engine)
+    with engine.connect() as connection:
+        assert 9 in applied_versions(connection)
+    engine.dispose()

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     databricks_tenant_id: str | None = None
     databricks_certificate_path: str | None = None
     databricks_certificate_password: SecretStr | None = None
+    # Governed views for analysts (docs/databricks.md): `deal-desk databricks governance`.
+    databricks_analytics_schema: str | None = None  # unset: <the URL's schema>_analytics
+    databricks_analysts_group: str | None = None  # unset: the role map's one ANALYST group
+    databricks_gateway_principal: str | None = None  # set: its grants are (re)stated too
     # How writes commit: "auto" journals them where the store has no multi-statement transactions
     # (Databricks) and uses one transaction elsewhere; "journal" forces the journal (tests, drills).
     write_mode: Literal["auto", "transaction", "journal"] = "auto"

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 
 from gateway.core import tables
+from gateway.store import governance
 
 TOOL_TIMEOUT_S = 3600
 
@@ -65,7 +66,10 @@ def restore(engine: Engine, url: str, source: str, *, force: bool) -> str:
                    "--exit-on-error", source]
         return _pg_tool(command, make_url(url), source, target_database=True)
     if kind == "databricks":
-        return _clone(engine, source_schema=source, target_schema=_schema(engine))
+        restored = _clone(engine, source_schema=source, target_schema=_schema(engine))
+        with engine.begin() as connection:  # the governed views' user_access, from the restored users
+            governance.sync_user_access(connection)
+        return restored
     raise BackupError(f"no restore for a {kind} store")
 
 

@@ -224,6 +224,36 @@ def restore_store(
     _with_store(lambda db, url: backup.restore(db.engine, url, source, force=force))
 
 
+databricks = typer.Typer(help="The lakehouse side: governed views for analysts.", no_args_is_help=True)
+cli.add_typer(databricks, name="databricks")
+
+
+@databricks.command("governance")
+def databricks_governance(
+    apply: Annotated[bool, typer.Option(help="Run the SQL on the warehouse instead of printing it.")] = False,
+    sync_users: Annotated[bool, typer.Option(help="Only create and refresh user_access.")] = False,
+) -> None:
+    """The governed views, user_access and grants of docs/databricks.md, printed or (--apply) run."""
+    from gateway.ops import governance
+    from gateway.store.database import Database
+
+    settings = Settings()
+    try:
+        sql = governance.statements(settings, governance.dialect_of(settings), sync_users_only=sync_users)
+        if not apply:
+            typer.echo(";\n\n".join(sql) + ";")
+            return
+        db = Database(settings.database_url)
+        try:
+            governance.apply(db.engine, sql)
+        finally:
+            db.dispose()
+    except governance.GovernanceError as error:
+        typer.echo(f"error: {error.code}: {error}", err=True)
+        raise typer.Exit(1 if error.code == "WAREHOUSE_REFUSED" else 2) from None
+    typer.echo(f"ran {len(sql)} statement(s) on the warehouse")
+
+
 def _with_store(run: Callable[[Any, str], str]) -> None:
     from gateway.ops.backup import BackupError
     from gateway.store.database import Database

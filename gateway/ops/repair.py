@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, select
 
 from gateway.core.tables import write_operations
-from gateway.store import claims, journal
+from gateway.store import claims, governance, journal
 from gateway.store.settle import settle
 
 GRACE = dt.timedelta(minutes=5)
@@ -45,6 +45,7 @@ def repair(engine: Engine, *, older_than: dt.timedelta = GRACE) -> Outcome:
             done = settle(connection, operation_id, anchor_id)
             (outcome.completed if done else outcome.aborted).append(operation_id)
         outcome.freed_claims = claims.free_abandoned(connection, before=dt.datetime.now(dt.UTC) - older_than)
+        governance.sync_user_access(connection)  # Databricks: user_access as the users rows now stand
     return outcome
 
 

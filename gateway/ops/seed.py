@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from auth.dev import subject
 from gateway.core import tables as t
 from gateway.core.ids import uuid7_at
-from gateway.store import changes
+from gateway.store import changes, governance
 from gateway.store.audit import to_json
 from gateway.workflow.rules import DUE_HOURS, ESCALATE_TO, REMIND_BEFORE_HOURS, required_stages
 
@@ -947,6 +947,8 @@ def seed(engine: Engine, *, scale: int, seed: int = 7, progress: bool = True) ->
             counts = {name: counts[name] + n for name, n in batch.counts().items()}
             bar.advance(task)
     analyze(engine)
+    with engine.begin() as connection:  # Databricks: the governed views' user_access, from the seeded users
+        governance.sync_user_access(connection)
     return counts
 
 

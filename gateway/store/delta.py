@@ -18,6 +18,8 @@ from sqlalchemy.schema import AddConstraint, CreateTable, DropConstraint
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.types import String
 
+from gateway.core.tables import CORE_TABLES
+
 RETENTION = "interval 2557 days"  # 7 years of 365.25 days: audit data is kept that long (PRODUCT.md)
 
 DELTA_PROPERTIES: dict[str, str] = {
@@ -30,7 +32,11 @@ DELTA_PROPERTIES: dict[str, str] = {
 """Table properties of every Delta table the gateway creates."""
 
 APPEND_ONLY = {"delta.appendOnly": "true"}  # Delta refuses UPDATE and DELETE on the table
-OWN_PROPERTIES: dict[str, dict[str, str]] = {"audit_log": APPEND_ONLY, "write_operations": APPEND_ONLY}
+CHANGE_DATA_FEED = {"delta.enableChangeDataFeed": "true"}  # table_changes() for downstream analytics
+OWN_PROPERTIES: dict[str, dict[str, str]] = {
+    "audit_log": APPEND_ONLY, "write_operations": APPEND_ONLY,
+    **{table.name: CHANGE_DATA_FEED for table in CORE_TABLES},
+}
 """Per-table extras by table name. Kept here, not as `databricks_*` table options in gateway.core.tables,
 because a dialect option makes SQLAlchemy import the Databricks dialect on every store."""
 
@@ -84,6 +90,15 @@ def _add_constraint(create: AddConstraint, compiler: DDLCompiler, **kw: Any) -> 
     # The dialect's own visit_check_constraint renders nothing (right inside CREATE TABLE, not here).
     check = DDLCompiler.visit_check_constraint(compiler, constraint)
     return f"ALTER TABLE {compiler.preparer.format_table(constraint.table)} ADD {check}"
+
+
+def enable_change_data_feed(connection: Connection, tables: Iterable[Table]) -> None:
+    """Turn the change data feed on for existing `tables` (ALTER TABLE ... SET TBLPROPERTIES; idempotent)."""
+    preparer = connection.dialect.identifier_preparer
+    ((key, value),) = CHANGE_DATA_FEED.items()
+    for table in tables:
+        connection.exec_driver_sql(
+            f"ALTER TABLE {preparer.format_table(table)} SET TBLPROPERTIES ('{key}' = '{value}')")
 
 
 def check_constraints(table: Table) -> list[CheckConstraint]:

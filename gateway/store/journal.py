@@ -9,7 +9,8 @@ A mutation reads and checks as usual, but its Writer only records the changes. W
    deal compare-and-sets the deal's `last_operation_id` (and `version`, if it changes it); any other
    takes its first guarded update, else its first change. When the guard matches no row, the
    operation is ABORTED (CONFLICT) and nothing else is changed;
-3. the other changes, consecutive inserts into one table as one multi-row INSERT;
+3. the other changes, consecutive inserts into one table as one multi-row INSERT; on Databricks, when
+   the operation changed users rows, a MERGE of those users into `user_access` (gateway/store/governance.py);
 4. a COMMITTED row.
 
 An operation with PENDING and nothing after it was cut short: `deal-desk audit verify --repair`
@@ -30,8 +31,8 @@ from sqlalchemy import ColumnElement, Connection, Row, Table, exists, or_, selec
 
 from gateway.core import ids
 from gateway.core.errors import Conflict, ServiceUnavailable
-from gateway.core.tables import audit_log, deals, write_operations
-from gateway.store import audit
+from gateway.core.tables import audit_log, deals, users, write_operations
+from gateway.store import audit, governance
 from gateway.store import changes as statements
 from gateway.store import engine as engines
 from gateway.store.audit import Actor
@@ -137,6 +138,9 @@ def flush(connection: Connection, journal: Journal) -> None:
         raise Conflict(STALE)
     try:
         apply_all(connection, ordered[1:])
+        refreshed = sorted({change.row_id for change in ordered if change.table is users})
+        if refreshed and connection.dialect.name == "databricks":  # the governed views' user_access
+            statements.execute(connection, governance.user_access_merge(refreshed))
     except Conflict as error:  # the rest keeps losing Delta commit races: repair completes it later
         raise ServiceUnavailable(UNSAVED) from error
     mark(connection, operation_id, "COMMITTED")

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Connection, Engine, Table, inspect, sele
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from gateway.core import tables
-from gateway.store import decided_hours, delta
+from gateway.store import decided_hours, delta, governance
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,14 @@ def _claimed_operations(connection: Connection) -> None:
     _add_columns(connection, tables.write_operations, ("claim", "claim_step", "result_json"))
 
 
+def _lakehouse(connection: Connection) -> None:
+    # Databricks only: the change data feed on the core tables created before it was in their DDL, and
+    # user_access for the governed views (docs/databricks.md, "Governed views for analysts").
+    if connection.dialect.name == "databricks":
+        delta.enable_change_data_feed(connection, tables.CORE_TABLES)
+        governance.sync_user_access(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -143,6 +151,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
+    Migration(9, "lakehouse: change data feed on the core tables, user_access (Databricks)", _lakehouse),
     Migration(11, "journaled writes name the idempotency claim they ran under, and what they returned",
               _claimed_operations),
 )

@@ -84,3 +84,18 @@ def test_no_index_no_trigger_and_nothing_twice(warehouse: FakeWarehouse) -> None
     assert not [sql for sql in sent if "INDEX" in sql or "TRIGGER" in sql]
     second = sent[sent.index("-- second run"):]
     assert not [sql for sql in second if sql.startswith(("CREATE TABLE", "\nCREATE TABLE", "ALTER"))]
+
+
+@pytest.mark.parametrize("table", ALL_TABLES, ids=lambda table: table.name)
+def test_the_change_data_feed_is_on_for_every_core_table_and_only_those(
+    warehouse: FakeWarehouse, table: tables.Table
+) -> None:
+    ddl = create_table(warehouse, table.name)
+    assert ("'delta.enableChangeDataFeed' = 'true'" in ddl) == (table in tables.CORE_TABLES)
+
+
+def test_migration_9_turns_the_change_data_feed_on_for_existing_core_tables(warehouse: FakeWarehouse) -> None:
+    altered = [sql for sql in first_run(warehouse) if "SET TBLPROPERTIES" in sql]
+    assert altered == [f"ALTER TABLE {table.name} SET TBLPROPERTIES ('delta.enableChangeDataFeed' = 'true')"
+                       for table in tables.CORE_TABLES]
+    assert 9 in warehouse.versions
