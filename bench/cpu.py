@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy import create_engine
 
 from auth.dev import issue_token
 from bench import fixtures
@@ -43,6 +44,7 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.split("\n")[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/bench84.db"), help="seeded store; copied")
     parser.add_argument("--work", type=Path, help="an existing copy to use (it is written to) instead")
+    parser.add_argument("--pg", help="a seeded PostgreSQL database to read instead (as bench.run --peer)")
     reads = [name for name, op in OPERATIONS.items() if not op.writes]
     parser.add_argument("--op", default="dealPage", choices=reads)
     parser.add_argument("--requests", type=int, default=300)
@@ -93,12 +95,14 @@ def counting(on: bool) -> None:
 
 async def measure(args: argparse.Namespace, work: Path) -> None:
     """Warm up, then time `args.requests` requests from `args.clients` loops."""
-    settings = Settings(database_url=f"sqlite:///{work}", dev_key_file=str(work.with_suffix(".key.json")),
+    url = args.pg or f"sqlite:///{work}"
+    settings = Settings(database_url=url, dev_key_file=str(work.with_suffix(".key.json")),
                         migrate_on_start=False, rate_limit_per_s=0, log_level="WARNING")
     app = create_app(settings)
     migrate(app.state.db.engine)
     op = OPERATIONS[args.op]
-    engine = fixtures.read_only(work)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://")) if args.pg else (
+        fixtures.read_only(work))
     ids = fixtures.pick_ids(engine)
     engine.dispose()
     email, role, region = USERS[op.user]
@@ -130,8 +134,8 @@ async def loop(caller: Caller, tickets: Any) -> None:
 def main() -> None:
     """Measure on the given copy, or on a temporary copy of the seeded store."""
     args = parse()
-    if args.work:
-        asyncio.run(measure(args, args.work))
+    if args.work or args.pg:
+        asyncio.run(measure(args, args.work or Path(tempfile.gettempdir()) / "deal-desk-cpu-pg"))
         return
     with tempfile.TemporaryDirectory(prefix="deal-desk-cpu-") as tmp:
         work = Path(tmp) / "work.db"
