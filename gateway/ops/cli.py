@@ -203,6 +203,30 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+insights = typer.Typer(help="Insights from the deal history: pricing guidance.", no_args_is_help=True)
+cli.add_typer(insights, name="insights")
+
+
+@insights.command("refresh")
+def insights_refresh() -> None:
+    """Recompute the pricing guidance of every segment now (the gateway does it every
+    DEAL_DESK_GUIDANCE_REFRESH_S on its own)."""
+    import asyncio
+
+    from gateway.store import pricing_refresh
+    from gateway.store.database import Database
+    from gateway.store.migrate import migrate as apply
+
+    settings = Settings()
+    db = Database(settings.database_url, settings)
+    try:
+        apply(db.engine)
+        written = asyncio.run(pricing_refresh.refresh(db, refresh_s=None))
+    finally:
+        db.dispose()
+    typer.echo(f"pricing guidance refreshed: {written} segment rows")
+
+
 @cli.command("backup")
 def backup_store(
     to: Annotated[str, typer.Option("--to", help="A file (SQLite, PostgreSQL) or a schema (Databricks).")],

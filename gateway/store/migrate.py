@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Connection, Engine, Table, inspect, sele
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from gateway.core import tables
-from gateway.store import decided_hours, delta
+from gateway.store import decided_hours, delta, pricing
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,14 @@ def _persisted_queries(connection: Connection) -> None:
     _create_tables(connection, [tables.persisted_queries])
 
 
+def _pricing_segments(connection: Connection) -> None:
+    _create_tables(connection, [tables.pricing_segments])
+    p = tables.pricing_segments.c
+    clock = select(p.level).where(p.level == pricing.CLOCK_LEVEL, p.segment_key == pricing.CLOCK_KEY)
+    if connection.execute(clock).first() is None:
+        connection.execute(tables.pricing_segments.insert().values(**pricing.clock_row()))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -139,6 +147,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
+    # 8 and 9 are reserved (notifications, lakehouse): the runner applies each one it has no record of.
+    Migration(10, "pricing guidance: pricing_segments, rewritten by the refresh", _pricing_segments),
 )
 
 
