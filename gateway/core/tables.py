@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from gateway.core.columns import ExactDecimal, Hours, Money, Rate, UtcDateTime
+from gateway.core.columns import Hours, Money, Quantile, Rate, UtcDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -361,11 +361,6 @@ write_operations = Table(
 """Journaled writes (stores without transactions): PENDING before the first change, then how it ended."""
 
 WORKFLOW_TABLES = (audit_log, idempotency_keys, deal_number_counters)
-
-
-def Quantile() -> ExactDecimal:
-    """A quantile of Rate values (CPM, margin): a blend of two in quarters needs 2 more places, exactly."""
-    return ExactDecimal(24, 6)
 
 
 pricing_segments = Table(

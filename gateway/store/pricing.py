@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     union_all,
     update,
 )
@@ -151,33 +152,47 @@ def _counts(by_level: Subquery) -> Subquery:
             .group_by(*_segment_columns(by_level)).subquery("counts"))
 
 
-def _quantiles(by_level: Subquery) -> Subquery:
-    """Per segment and kind ('cpm', 'margin'): the sample size and p25, p50, p75 over CLOSED_WON deals."""
-    b, won, sampled = by_level.c, by_level.c.status == WON, by_level.c.cpm.is_not(None)
-    values = union_all(
-        select(*_segment_columns(by_level), literal_column("'cpm'", String).label("kind"), b.cpm.label("x"))
-        .where(won, sampled),
-        select(*_segment_columns(by_level), literal_column("'margin'", String).label("kind"),
-               b.margin.label("x"))
-        .where(won, sampled, b.margin.is_not(None)),
-    ).subquery("sample_values")
-    partition = [*_segment_columns(values), values.c.kind]
-    ranked = select(
-        values, func.row_number().over(partition_by=partition, order_by=values.c.x).label("value_rank"),
-        func.count().over(partition_by=partition).label("n"),
-    ).subquery("ranked")
+def _ranked(closed: Subquery) -> Subquery:
+    """The CPMs of the CLOSED_WON deals with a first tier, and their target margins, ranked per segment of
+    each level. Each of the eight parts (level, kind) ranks its own rows: Spark SQL cannot plan a window
+    over a UNION inside a subquery."""
+    c, star = closed.c, literal_column(f"'{ANY}'", String)
+    won, sampled = c.status == WON, c.cpm.is_not(None)
+    parts = []
+    for level, kept in enumerate(LEVELS):
+        for kind, value, where in (("cpm", c.cpm, (won, sampled)),
+                                   ("margin", c.margin, (won, sampled, c.margin.is_not(None)))):
+            partition = [c[name] for name in kept]
+            parts.append(select(
+                literal_column(str(level), Integer).label("level"),
+                *(c[name] if name in kept else star.label(name) for name in KEYS),
+                literal_column(f"'{kind}'", String).label("kind"), value.label("x"),
+                func.row_number().over(partition_by=partition, order_by=value).label("value_rank"),
+                func.count().over(partition_by=partition).label("n"),
+            ).where(*where))
+    return union_all(*parts).subquery("ranked")
+
+
+def _quantiles(ranked: Subquery) -> Subquery:
+    """Per segment: the CPM sample's size and p25, p50, p75, and the margins'."""
     r = ranked.c
-    group = [*_segment_columns(ranked), r.kind]
-    return (select(*group, func.max(r.n).label("n"),
-                   *(_quantile(ranked, quarter).label(f"p{25 * quarter}") for quarter in QUARTILES))
-            .group_by(*group).subquery("quantiles"))
+    # Both kinds in one pass, each picked by a CASE: one join of this to the counts, not two.
+    columns: list[ColumnElement[Any]] = []
+    for kind, size in (("cpm", "sample_size"), ("margin", "margin_count")):
+        of_kind = r.kind == kind
+        columns.append(func.max(case((of_kind, r.n))).label(size))
+        columns += [_quantile(ranked, quarter, of_kind).label(f"{kind}_p{25 * quarter}")
+                    for quarter in QUARTILES]
+    segment = _segment_columns(ranked)
+    return select(*segment, *columns).group_by(*segment).subquery("quantiles")
 
 
-def _quantile(ranked: Subquery, quarter: int) -> ColumnElement[Any]:
-    """Percentile quarter/4 of x: ranks r with 4(r - 2) <= at < 4r blend, at = quarter * (n - 1)."""
+def _quantile(ranked: Subquery, quarter: int, of_kind: ColumnElement[bool]) -> ColumnElement[Any]:
+    """Percentile quarter/4 of x over the rows `of_kind`: ranks r with 4(r - 2) <= at < 4r blend, where
+    at = quarter * (n - 1)."""
     rank, at = ranked.c.value_rank, quarter * (ranked.c.n - 1)
-    lower = and_(4 * (rank - 1) <= at, at < 4 * rank)
-    upper = and_(4 * (rank - 2) <= at, at < 4 * (rank - 1))
+    lower = and_(of_kind, 4 * (rank - 1) <= at, at < 4 * rank)
+    upper = and_(of_kind, 4 * (rank - 2) <= at, at < 4 * (rank - 1))
     weight = case((lower, 4 * rank - at), (upper, at - 4 * (rank - 2)))
     return quantile_of_quarters(func.sum(ranked.c.x * weight))
 
@@ -192,28 +207,24 @@ def _overall(counted: ColumnElement[Any]) -> ColumnElement[float]:
 
 def refresh_statement(now: dt.datetime) -> Select[Any]:
     """The rows of `pricing_segments` (every level), computed from the closed deals."""
-    by_level = _by_level(_closed())
-    counts, quantiles = _counts(by_level), _quantiles(by_level)
-    cpm, margin = quantiles.alias("cpm"), quantiles.alias("margin")
-
-    def joined(q: Any, kind: str) -> ColumnElement[bool]:
-        return and_(q.c.kind == kind, *(q.c[name] == counts.c[name] for name in ("level", *KEYS)))
-
-    c = counts.c
+    closed = _closed()
+    counts, quantiles = _counts(_by_level(closed)), _quantiles(_ranked(closed))
+    c, q = counts.c, quantiles.c
     key = c.deal_type + "|" + c.channel + "|" + c.region + "|" + c.value_band
     prior = _double(literal_column(str(PRIOR_DEALS), Integer))
     overall_won = _overall(func.count(case((deals.c.status == WON, 1))))
     overall_decided = _overall(func.count())
     shrunk = _double(c.won_count) + prior * overall_won / overall_decided
     win_rate = shrunk / (_double(c.decided_count) + prior)
+    same_segment = and_(*(q[name] == c[name] for name in ("level", *KEYS)))
     return (
         select(c.level, key.label("segment_key"), *(c[name] for name in KEYS), c.decided_count, c.won_count,
-               func.coalesce(cpm.c.n, 0).label("sample_size"),
-               *(cpm.c[f"p{25 * q}"].label(f"cpm_p{25 * q}") for q in QUARTILES),
-               func.coalesce(margin.c.n, 0).label("margin_count"),
-               *(margin.c[f"p{25 * q}"].label(f"margin_p{25 * q}") for q in QUARTILES),
+               func.coalesce(q.sample_size, 0).label("sample_size"),
+               *(q[f"cpm_p{25 * n}"] for n in QUARTILES),
+               func.coalesce(q.margin_count, 0).label("margin_count"),
+               *(q[f"margin_p{25 * n}"] for n in QUARTILES),
                win_rate.label("win_rate"), literal(now, UtcDateTime()).label("refreshed_at"))
-        .select_from(counts.outerjoin(cpm, joined(cpm, "cpm")).outerjoin(margin, joined(margin, "margin")))
+        .select_from(counts.outerjoin(quantiles, same_segment))
     )
 
 
@@ -281,19 +292,22 @@ def _with_similar(principal: Principal, request: GuidanceRequest, index: int, *,
     """One request's segment rows, the chosen level's joined with its `similar` closest visible deals."""
     p, segment = pricing_segments.c, request.segment
     keys = [segment.key_at(level) for level in range(len(LEVELS))]
-    chosen = (select(func.min(p.level)).where(p.segment_key.in_(keys), p.level >= 0,
-                                              p.sample_size >= min_sample).scalar_subquery())
+    chosen = select(func.min(p.level).label("chosen_level")).where(
+        p.segment_key.in_(keys), p.level >= 0, p.sample_size >= min_sample)
     d = deals.c
     distance = func.abs(d.total_value - request.total_value)
     candidates = deal_store.visible(principal).where(
-        d.status == WON, d.deal_type == segment.deal_type, _match_level(segment) <= chosen,
+        d.status == WON, d.deal_type == segment.deal_type, _match_level(segment) <= chosen.scalar_subquery(),
         *([d.id != request.exclude_id] if request.exclude_id is not None else []))
     ranked = candidates.add_columns(
         func.row_number().over(order_by=[distance, d.updated_at.desc(), d.id]).label("similar_rank")
     ).subquery(f"similar_{index}")
-    on = and_(p.level == chosen, ranked.c.similar_rank <= similar)
+    # The chosen level as a one-row table joined in, not a subquery in the ON (Spark SQL has none there).
+    chosen_row = chosen.subquery(f"chosen_{index}")
+    on = and_(p.level == chosen_row.c.chosen_level, ranked.c.similar_rank <= similar)
+    joined = pricing_segments.join(chosen_row, true()).outerjoin(ranked, on)
     return (select(literal_column(str(index), Integer).label("request"), *_segment_labels(), ranked)
-            .select_from(pricing_segments.outerjoin(ranked, on)).where(_candidates(request)))
+            .select_from(joined).where(_candidates(request)))
 
 
 def get_segments_with_similar(

@@ -13,6 +13,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from gateway.core.columns import Quantile
+
 
 # Lower-case class names: they read like the SQL functions they stand for.
 class year_month(FunctionElement[str]):
@@ -46,6 +48,7 @@ class quantile_of_quarters(FunctionElement[Any]):
     PostgreSQL and Databricks multiply decimals by 0.25, which loses nothing.
     """
 
+    type = Quantile()
     name = "quantile_of_quarters"
     inherit_cache = True
 
