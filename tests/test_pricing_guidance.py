@@ -335,3 +335,20 @@ def test_the_refresh_clock_is_stale_after_the_interval() -> None:
     assert pricing_refresh.is_stale(None, now=now, refresh_s=600)
     assert not pricing_refresh.is_stale(now - dt.timedelta(seconds=599), now=now, refresh_s=600)
     assert pricing_refresh.is_stale(now - dt.timedelta(seconds=600), now=now, refresh_s=600)
+
+
+async def test_the_insights_refresh_command_computes_the_figures_now(gateway: Gateway,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.ops.cli import cli
+
+    build_history(gateway.data)
+    monkeypatch.setenv("DEAL_DESK_DATABASE_URL", gateway.settings.database_url)
+
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["insights", "refresh"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("pricing guidance refreshed: ")
+    found = (await gateway.data_of(GUIDANCE, {"input": ask()}, token=desk(gateway)))["pricingGuidance"]
+    assert found["sampleSize"] == 6
