@@ -46,6 +46,7 @@ from sqlalchemy import (
 from auth.principal import Principal
 from gateway.core.columns import UtcDateTime
 from gateway.core.tables import deal_tiers, deals, pricing_segments
+from gateway.store import changes
 from gateway.store import deal as deal_store
 from gateway.store.sqlfunc import first_item, quantile_of_quarters
 
@@ -231,26 +232,40 @@ def refresh_statement(now: dt.datetime) -> Select[Any]:
 REFRESHED = [column.name for column in pricing_segments.c]
 
 
-def refresh(connection: Connection, *, now: dt.datetime, stale_before: dt.datetime | None) -> int | None:
-    """Rewrite every segment's figures unless the clock shows a refresh at or after `stale_before` (None:
-    refresh anyway); the segments written, None when another refresh was more recent.
-
-    The clock row is claimed first, by an UPDATE that only a stale clock matches: a second worker's
-    claim waits on the row (PostgreSQL) or the write lock (SQLite), then matches nothing.
-    """
+def claim(connection: Connection, *, now: dt.datetime, stale_before: dt.datetime | None) -> bool:
+    """Set the clock to `now` unless it shows a refresh at or after `stale_before` (None: anyway); whether
+    this caller won it. A second worker's claim waits on the row (PostgreSQL) or the write lock (SQLite),
+    then matches nothing."""
     p = pricing_segments.c
     clock = and_(p.level == CLOCK_LEVEL, p.segment_key == CLOCK_KEY)
-    claim = update(pricing_segments).where(clock).values(refreshed_at=now)
+    stmt = update(pricing_segments).where(clock).values(refreshed_at=now)
     if stale_before is not None:
-        claim = claim.where(p.refreshed_at < stale_before)
-    claimed = connection.execute(claim).rowcount
+        stmt = stmt.where(p.refreshed_at < stale_before)
+    claimed = connection.execute(stmt).rowcount
     if claimed < 0:  # a driver that does not count (Databricks): read the clock back
         claimed = int(connection.execute(select(p.refreshed_at).where(clock)).scalar() == now)
-    if claimed == 0:
+    return claimed == 1
+
+
+def compute(connection: Connection, *, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every segment's figures, computed in SQL from the closed deals (a read: it blocks no writer)."""
+    return [dict(row._mapping) for row in connection.execute(refresh_statement(now))]
+
+
+def replace(connection: Connection, *, rows: Sequence[dict[str, Any]]) -> int:
+    """Replace the segment rows with `rows` (the clock row stays); how many were written."""
+    connection.execute(delete(pricing_segments).where(pricing_segments.c.level >= 0))
+    changes.insert_rows(connection, pricing_segments, rows)
+    return len(rows)
+
+
+def refresh(connection: Connection, *, now: dt.datetime, stale_before: dt.datetime | None) -> int | None:
+    """Claim, compute and replace on one connection (one transaction where the store has them); the
+    segments written, None when another refresh was more recent. The gateway runs the three steps apart
+    (store/pricing_refresh.py), so that the long read holds no write lock."""
+    if not claim(connection, now=now, stale_before=stale_before):
         return None
-    connection.execute(delete(pricing_segments).where(p.level >= 0))
-    connection.execute(pricing_segments.insert().from_select(REFRESHED, refresh_statement(now)))
-    return int(connection.execute(select(func.count()).where(p.level >= 0)).scalar_one())
+    return replace(connection, rows=compute(connection, now=now))
 
 
 def clock_row(now: dt.datetime = EPOCH) -> dict[str, Any]:

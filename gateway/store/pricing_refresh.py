@@ -28,10 +28,19 @@ def is_stale(refreshed_at: dt.datetime | None, *, now: dt.datetime, refresh_s: f
 
 
 async def refresh(db: Database, *, refresh_s: float | None) -> int | None:
-    """Refresh now unless another did within `refresh_s` seconds (None: refresh anyway); segments written."""
+    """Refresh now unless another did within `refresh_s` seconds (None: refresh anyway); segments written.
+
+    Three steps: claim the clock (a short write), compute the figures (a read: at the 7-year volumes it
+    takes seconds, and on SQLite a write transaction that long would hold every writer back), then
+    replace the rows (a short write). A refresh that dies between them leaves the old figures until the
+    next interval.
+    """
     now = dt.datetime.now(dt.UTC)
     stale_before = None if refresh_s is None else now - dt.timedelta(seconds=refresh_s)
-    return await db.write(pricing.refresh, now=now, stale_before=stale_before)
+    if not await db.write(pricing.claim, now=now, stale_before=stale_before):
+        return None
+    rows = await db.read(pricing.compute, now=now)
+    return await db.write(pricing.replace, rows=rows)
 
 
 def start(db: Database, *, refresh_s: float) -> asyncio.Task[int | None]:
