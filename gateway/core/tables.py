@@ -171,6 +171,8 @@ deals = Table(
     Index(None, "agency_id", "created_at"),
     Index(None, "region", "created_at"),
     Index(None, "status", "created_at"),
+    # Pricing guidance's similar deals: the won deals of a type nearest in value (store/pricing.py).
+    Index(None, "status", "deal_type", "total_value"),
 )
 
 deal_tiers = Table(

@@ -131,6 +131,10 @@ def _persisted_queries(connection: Connection) -> None:
 
 def _pricing_segments(connection: Connection) -> None:
     _create_tables(connection, [tables.pricing_segments])
+    if connection.dialect.name != "databricks":  # Delta has no secondary indexes
+        nearest = next(index for index in tables.deals.indexes
+                       if [column.name for column in index.columns] == ["status", "deal_type", "total_value"])
+        nearest.create(connection, checkfirst=True)
     p = tables.pricing_segments.c
     clock = select(p.level).where(p.level == pricing.CLOCK_LEVEL, p.segment_key == pricing.CLOCK_KEY)
     if connection.execute(clock).first() is None:

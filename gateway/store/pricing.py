@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 
 from auth.principal import Principal
+from auth.rows import visible_deals
 from gateway.core.columns import UtcDateTime
 from gateway.core.tables import deal_tiers, deals, pricing_segments
 from gateway.store import changes
@@ -304,24 +305,32 @@ def _match_level(segment: Segment) -> ColumnElement[int]:
 
 def _with_similar(principal: Principal, request: GuidanceRequest, index: int, *, min_sample: int,
                   similar: int) -> Select[Any]:
-    """One request's segment rows, the chosen level's joined with its `similar` closest visible deals."""
+    """One request's segment rows, the chosen level's joined with up to 2 x `similar` visible deals that
+    hold its `similar` closest."""
     p, segment = pricing_segments.c, request.segment
     keys = [segment.key_at(level) for level in range(len(LEVELS))]
     chosen = select(func.min(p.level).label("chosen_level")).where(
         p.segment_key.in_(keys), p.level >= 0, p.sample_size >= min_sample)
     d = deals.c
-    distance = func.abs(d.total_value - request.total_value)
-    candidates = deal_store.visible(principal).where(
-        d.status == WON, d.deal_type == segment.deal_type, _match_level(segment) <= chosen.scalar_subquery(),
-        *([d.id != request.exclude_id] if request.exclude_id is not None else []))
-    ranked = candidates.add_columns(
-        func.row_number().over(order_by=[distance, d.updated_at.desc(), d.id]).label("similar_rank")
-    ).subquery(f"similar_{index}")
+    where = [visible_deals(principal), d.status == WON, d.deal_type == segment.deal_type,
+             _match_level(segment) <= chosen.scalar_subquery(),
+             *([d.id != request.exclude_id] if request.exclude_id is not None else [])]
+    # The `similar` nearest at or above the value and the `similar` nearest below: each walks the
+    # (total_value, id) index outward and stops once it has them, instead of sorting every won deal of
+    # the type. The closest `similar` of all are among these (similar_of picks them).
+    value, later = d.total_value, d.updated_at.desc()
+    above = (select(d.id.label("similar_id")).where(*where, value >= request.total_value)
+             .order_by(value, later, d.id).limit(similar).subquery(f"above_{index}"))
+    below = (select(d.id.label("similar_id")).where(*where, value < request.total_value)
+             .order_by(value.desc(), later, d.id).limit(similar).subquery(f"below_{index}"))
+    nearest = union_all(select(above), select(below)).subquery(f"nearest_{index}")
+    similar_deals = (deal_store.with_relations().join(nearest, nearest.c.similar_id == d.id)
+                     .subquery(f"similar_{index}"))
     # The chosen level as a one-row table joined in, not a subquery in the ON (Spark SQL has none there).
     chosen_row = chosen.subquery(f"chosen_{index}")
-    on = and_(p.level == chosen_row.c.chosen_level, ranked.c.similar_rank <= similar)
-    joined = pricing_segments.join(chosen_row, true()).outerjoin(ranked, on)
-    return (select(literal_column(str(index), Integer).label("request"), *_segment_labels(), ranked)
+    on = p.level == chosen_row.c.chosen_level
+    joined = pricing_segments.join(chosen_row, true()).outerjoin(similar_deals, on)
+    return (select(literal_column(str(index), Integer).label("request"), *_segment_labels(), similar_deals)
             .select_from(joined).where(_candidates(request)))
 
 
@@ -330,11 +339,22 @@ def get_segments_with_similar(
     similar: int,
 ) -> list[Row[Any]]:
     """Each request's segment rows and clock row (column `request`: its index), the chosen level's row
-    once per similar deal the caller may see (with its relations), closest first; in one statement."""
+    once per candidate similar deal the caller may see (with its relations); in one statement."""
     parts = [_with_similar(principal, request, index, min_sample=min_sample, similar=similar)
              for index, request in enumerate(requests)]
     stmt = parts[0] if len(parts) == 1 else union_all(*parts)
     return list(connection.execute(stmt).all())
+
+
+def similar_of(rows: Sequence[Any], request: GuidanceRequest, *, level: int, first: int) -> list[Any]:
+    """The `first` similar deals among a lookup's rows (those joined to the chosen level's row): closest
+    in value, then the most recently updated, then by id."""
+    found = [row._mapping for row in rows
+             if row._mapping["id"] is not None and row._mapping[SEGMENT + "level"] == level]
+    found.sort(key=lambda deal: deal["id"])
+    found.sort(key=lambda deal: deal["updated_at"], reverse=True)
+    found.sort(key=lambda deal: abs(deal["total_value"] - request.total_value))
+    return found[:first]
 
 
 # Reading the rows -------------------------------------------------------------------------------------

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import Row
 from strawberry.types import Info
 
 from auth.fields import CanSeeMargins
@@ -117,11 +115,5 @@ async def guidance(info: Info[Context, None], request: pricing.GuidanceRequest) 
         segment=pricing.describe(row), level=figures.level, sample_size=row.sample_size,
         cpm=DecimalQuantiles(p25=row.cpm[0], p50=row.cpm[1], p75=row.cpm[2]),
         margin_pct=DecimalQuantiles.of(margin), win_rate=float(row.win_rate or 0.0),
-        similar=similar_rows(rows, figures.level) if similar else [],
+        similar=pricing.similar_of(rows, request, level=figures.level, first=similar) if similar else [],
     )
-
-
-def similar_rows(rows: Sequence[Row[Any]], level: int) -> list[RowLike]:
-    """The similar deals among a lookup's rows (those joined to the chosen level's row), closest first."""
-    found = [row for row in rows if row.id is not None and row._mapping[pricing.SEGMENT + "level"] == level]
-    return [row._mapping for row in sorted(found, key=lambda row: row.similar_rank)]
