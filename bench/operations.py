@@ -29,6 +29,13 @@ query DealPage($id: ID!) {
 }
 """
 
+GUIDANCE = """    pricingGuidance {
+      segment level sampleSize winRate cpm { p25 p50 p75 } marginPct { p25 p50 p75 }
+      similarDeals { id dealNumber name totalValue status owner { id displayName } }
+    }
+"""
+DEAL_PAGE_GUIDED = DEAL_PAGE.replace("    statusHistory {", GUIDANCE + "    statusHistory {")
+
 DEAL_LIST = """
 query PipelineList($first: Int!, $after: String) {
   deals(first: $first, after: $after) {
@@ -129,6 +136,10 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in (
               description="full deal page: tiers, incentives, approvals+actions, history, parties"),
     Operation("dealPageMix", DEAL_PAGE, "desk", lambda ids, deal: {"id": deal}, needs="deals",
               description="the same page, each request for another of 1,000 random deals"),
+    Operation("dealPageGuided", DEAL_PAGE_GUIDED, "desk", lambda ids, _: {"id": ids.deal},
+              description="the deal page with its pricing guidance and 5 similar deals"),
+    Operation("dealPageMixGuided", DEAL_PAGE_GUIDED, "desk", lambda ids, deal: {"id": deal}, needs="deals",
+              description="the guided page, each request for another of 1,000 random deals"),
     Operation("dealList50", DEAL_LIST, "desk", lambda ids, _: {"first": 50},
               description="pipeline list, 50 deals with owner, advertiser, agency, approvals"),
     Operation("dealExport500", DEAL_LIST, "desk", lambda ids, _: {"first": 500},

@@ -30,6 +30,7 @@ from loaders.deal import (
     TiersByDealIdLoader,
 )
 from loaders.party import AdvertiserByIdLoader, AgencyByIdLoader, UserByIdLoader
+from loaders.pricing import PricingGuidanceByRequestLoader
 from loaders.records import ApprovalRecord, Joined
 from loaders.scoping import ScopingRequestByDealIdLoader, ScopingRequestByIdLoader
 
@@ -113,6 +114,15 @@ class Loaders:
         if key not in self._by_args:
             self._by_args[key] = DealCountByParentLoader(self, column)
         loader: DealCountByParentLoader = self._by_args[key]
+        return loader
+
+    def pricing_guidance_by_request(self, similar: int) -> PricingGuidanceByRequestLoader:
+        """The loader of pricing guidance, reading up to `similar` similar deals per lookup (0: none)."""
+        key = ("pricing_guidance_by_request", similar)
+        if key not in self._by_args:
+            self._by_args[key] = PricingGuidanceByRequestLoader(
+                self, min_sample=self.settings.guidance_min_sample, similar=similar)
+        loader: PricingGuidanceByRequestLoader = self._by_args[key]
         return loader
 
     def prime_deals(self, rows: Sequence[Row[Any]]) -> list[RowLike]:

@@ -137,3 +137,22 @@ async def test_500_deal_export_stays_within_fifty_statements(gateway: Gateway) -
 
     assert len(data["deals"]["edges"]) == 500 and data["deals"]["totalCount"] == 510
     assert sent == 8
+
+
+async def test_full_deal_page_with_pricing_guidance_runs_eight_statements(gateway: Gateway) -> None:
+    from gateway.store import pricing_refresh
+
+    people = cast(gateway.data)
+    deal_id = approved_deal(gateway.data, **people)
+    await pricing_refresh.refresh(gateway.app.state.db, refresh_s=None)  # a fresh clock: no refresh now
+    token = gateway.token("desk@x.test", "DEAL_DESK", region="NA")
+    await gateway.data_of("{ me { id } }", token=token)
+    guidance = "pricingGuidance { level similarDeals { id owner { email } } } "
+    guided = DEAL_PAGE.replace("statusHistory {", guidance + "statusHistory {")
+
+    sent, body = await gateway.count_statements_of(guided, {"id": deal_id}, token=token)
+
+    # the seven of the page, and the guidance's segments with their similar deals (their owners primed)
+    assert sent == 8
+    assert body["data"]["deal"]["id"] == deal_id and body["data"]["deal"]["pricingGuidance"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INSUFFICIENT_DATA"]  # no closed deal

@@ -39,7 +39,7 @@ from tests.support.workflow import (
 
 STORE_KINDS = [JOURNAL]
 BOOKKEEPING = {"audit_log", "write_operations", "deal_number_counters", "idempotency_keys", "schema_version",
-               "persisted_queries"}
+               "persisted_queries", "pricing_segments"}
 MAX_STATEMENTS = 30
 
 Mutation = tuple[str, dict[str, Any], str]

@@ -32,7 +32,12 @@ SERVED_ADDITIONS: dict[str, set[str] | None] = {
     "ApprovalActionType": {"CARRIED_OVER"},
     "DealApproval": {"step", "carriedOverFrom"},
     "ApprovalPreview": None,
-    "Query": {"approvalChainPreview"},
+    "Query": {"approvalChainPreview", "pricingGuidance"},
+    # "Pricing guidance".
+    "DecimalQuantiles": None,
+    "PricingGuidance": None,
+    "PricingGuidanceInput": None,
+    "Deal": {"pricingGuidance"},
 }
 
 
@@ -56,7 +61,8 @@ def served_additions() -> str:
 
 def test_served_schema_keeps_the_contract_with_the_additions_it_serves() -> None:
     additions = served_additions()
-    assert all(name in additions for name in ("approvalChainPreview", "CARRIED_OVER", "carriedOverFrom"))
+    assert all(name in additions for name in ("approvalChainPreview", "CARRIED_OVER", "carriedOverFrom",
+                                              "pricingGuidance", "PricingGuidanceInput", "DecimalQuantiles"))
     assert "escalatedAt" not in additions and "via" not in additions  # the notifications issue's
     contract = build_schema(CONTRACT.read_text() + "\n" + additions)
     served = build_schema(schema.as_str())

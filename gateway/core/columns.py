@@ -63,6 +63,11 @@ def Rate() -> ExactDecimal:
     return ExactDecimal(18, 4)
 
 
+def Quantile() -> ExactDecimal:
+    """A quantile of Rate values: a blend of two of them in quarters needs two more places, exactly."""
+    return ExactDecimal(24, 6)
+
+
 class UtcDateTime(TypeDecorator[dt.datetime]):
     """A UTC instant: TIMESTAMPTZ on PostgreSQL, naive UTC elsewhere, always aware in Python.
 

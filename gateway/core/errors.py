@@ -65,6 +65,12 @@ class Conflict(GatewayError):
     code = "CONFLICT"
 
 
+class InsufficientData(GatewayError):
+    """Too few deals to give a figure from (pricing guidance below its minimum sample): null, and why."""
+
+    code = "INSUFFICIENT_DATA"
+
+
 class RateLimited(GatewayError):
     """Too many requests from this caller."""
 

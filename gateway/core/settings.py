@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+    # Pricing guidance (docs/operations.md): segment figures rewritten at most this often; a segment with
+    # fewer closed-won deals than the minimum falls back to a wider one.
+    guidance_refresh_s: Annotated[int, Field(gt=0)] = 600
+    guidance_min_sample: Annotated[int, Field(ge=1)] = 30
     # Persisted documents (docs/operations.md): Apollo's automatic persisted queries, kept in the store.
     apq_ttl_s: Annotated[int, Field(gt=0)] = 7 * 24 * 3600
     apq_max_entries: Annotated[int, Field(gt=0)] = 10_000

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from gateway.core.columns import Hours, Money, Rate, UtcDateTime
+from gateway.core.columns import Hours, Money, Quantile, Rate, UtcDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -170,6 +171,8 @@ deals = Table(
     Index(None, "agency_id", "created_at"),
     Index(None, "region", "created_at"),
     Index(None, "status", "created_at"),
+    # Pricing guidance's similar deals: the won deals of a type nearest in value (store/pricing.py).
+    Index(None, "status", "deal_type", "total_value"),
 )
 
 deal_tiers = Table(
@@ -365,6 +368,33 @@ write_operations = Table(
 """Journaled writes (stores without transactions): PENDING before the first change, then how it ended."""
 
 WORKFLOW_TABLES = (audit_log, idempotency_keys, deal_number_counters)
+
+
+pricing_segments = Table(
+    "pricing_segments", metadata,
+    # 0 = deal type, main channel, region, value band; each level drops one (band, channel, region).
+    Column("level", Integer, primary_key=True, autoincrement=False),
+    # "<deal type>|<channel>|<region>|<band>", '*' where the level dropped it. Level -1, key 'refresh':
+    # the refresh's own row, whose refreshed_at is the clock the workers share (store/pricing.py).
+    Column("segment_key", String(120), primary_key=True),
+    Column("deal_type", String(32), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("region", String(32), nullable=False),
+    Column("value_band", String(16), nullable=False),
+    Column("decided_count", Integer, nullable=False),  # CLOSED_WON + CLOSED_LOST + REJECTED
+    Column("won_count", Integer, nullable=False),
+    Column("sample_size", Integer, nullable=False),  # CLOSED_WON deals with a first tier: the CPM sample
+    Column("cpm_p25", Quantile()),
+    Column("cpm_p50", Quantile()),
+    Column("cpm_p75", Quantile()),
+    Column("margin_count", Integer, nullable=False),  # of the sample, those with a target margin
+    Column("margin_p25", Quantile()),
+    Column("margin_p50", Quantile()),
+    Column("margin_p75", Quantile()),
+    Column("win_rate", Double()),  # won / decided, shrunk toward the overall rate
+    Column("refreshed_at", UtcDateTime(), nullable=False),
+)
+"""Pricing guidance per segment and level, rewritten by each refresh (PRODUCT.md, Pricing guidance)."""
 
 # Databricks has no secondary indexes (Delta's data skipping does that work): create none there.
 for _index in [index for table in metadata.tables.values() for index in table.indexes]:

@@ -118,7 +118,18 @@ def seed(scale: Annotated[int, typer.Option(min=1, help="Months of history; 84 =
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     typer.echo(", ".join(f"{table} {count}" for table, count in counts.items()))
+    _refresh_guidance(db)
     db.dispose()
+
+
+def _refresh_guidance(db: Any) -> None:
+    """The pricing guidance of the data just written, so that GraphiQL shows figures at once."""
+    import asyncio
+
+    from gateway.store import pricing_refresh
+
+    written = asyncio.run(pricing_refresh.refresh(db, refresh_s=None))
+    typer.echo(f"pricing guidance refreshed: {written} segment rows")
 
 
 @cli.command()
@@ -201,6 +212,26 @@ def audit_verify(
     verify.print_report(report, limit=limit)
     if not report.ok:
         raise typer.Exit(1)
+
+
+insights = typer.Typer(help="Insights from the deal history: pricing guidance.", no_args_is_help=True)
+cli.add_typer(insights, name="insights")
+
+
+@insights.command("refresh")
+def insights_refresh() -> None:
+    """Recompute the pricing guidance of every segment now (the gateway does it every
+    DEAL_DESK_GUIDANCE_REFRESH_S on its own)."""
+    from gateway.store.database import Database
+    from gateway.store.migrate import migrate as apply
+
+    settings = Settings()
+    db = Database(settings.database_url, settings)
+    try:
+        apply(db.engine)
+        _refresh_guidance(db)
+    finally:
+        db.dispose()
 
 
 @cli.command("backup")

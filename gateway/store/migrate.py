@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, Connection, Engine, Table, inspect, sele
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from gateway.core import tables
-from gateway.store import decided_hours, delta, governance
+from gateway.store import decided_hours, delta, governance, pricing
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,18 @@ def _lakehouse(connection: Connection) -> None:
         governance.sync_user_access(connection)
 
 
+def _pricing_segments(connection: Connection) -> None:
+    _create_tables(connection, [tables.pricing_segments])
+    if connection.dialect.name != "databricks":  # Delta has no secondary indexes
+        nearest = next(index for index in tables.deals.indexes
+                       if [column.name for column in index.columns] == ["status", "deal_type", "total_value"])
+        nearest.create(connection, checkfirst=True)
+    p = tables.pricing_segments.c
+    clock = select(p.level).where(p.level == pricing.CLOCK_LEVEL, p.segment_key == pricing.CLOCK_KEY)
+    if connection.execute(clock).first() is None:
+        connection.execute(tables.pricing_segments.insert().values(**pricing.clock_row()))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -152,6 +164,7 @@ MIGRATIONS: tuple[Migration, ...] = (
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
     Migration(9, "lakehouse: change data feed on the core tables, user_access (Databricks)", _lakehouse),
+    Migration(10, "pricing guidance: pricing_segments, rewritten by the refresh", _pricing_segments),
     Migration(11, "journaled writes name the idempotency claim they ran under, and what they returned",
               _claimed_operations),
 )

@@ -1,4 +1,5 @@
-"""SQL the stores spell differently, compiled per dialect: month keys, hours between instants, upserts."""
+"""SQL the stores spell differently, compiled per dialect: month keys, hours between instants, upserts,
+the first item of a comma-separated list, and exact quarters of a scaled decimal sum."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from gateway.core.columns import Quantile
 
 
 # Lower-case class names: they read like the SQL functions they stand for.
@@ -30,12 +33,34 @@ class hours_between(FunctionElement[float]):
     inherit_cache = True
 
 
+class first_item(FunctionElement[str]):
+    """The text before the first comma (all of it when there is none): a deal's main channel."""
+
+    type = String()
+    name = "first_item"
+    inherit_cache = True
+
+
+class quantile_of_quarters(FunctionElement[Any]):
+    """A sum of Rate values (4 places) weighted in quarters, divided by 4 into a Quantile (6 places).
+
+    Exact on every store: SQLite keeps both as scaled integers (x 10^4 in, x 10^6 out: times 25);
+    PostgreSQL and Databricks multiply decimals by 0.25, which loses nothing.
+    """
+
+    type = Quantile()
+    name = "quantile_of_quarters"
+    inherit_cache = True
+
+
 def _unsupported(element: FunctionElement[Any], compiler: SQLCompiler, **_kw: Any) -> str:
     raise NotImplementedError(f"{element.name} has no SQL for dialect {compiler.dialect.name!r}")
 
 
 compiles(year_month)(_unsupported)
 compiles(hours_between)(_unsupported)
+compiles(first_item)(_unsupported)
+compiles(quantile_of_quarters)(_unsupported)
 
 
 def _args(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
@@ -76,6 +101,43 @@ def _hours_between_databricks(element: hours_between, compiler: SQLCompiler, **k
     start, end = _args(element, compiler, **kw)
     # unix_timestamp() would count whole seconds; microseconds keep what SQLite and PostgreSQL keep.
     return f"((unix_micros({end}) - unix_micros({start})) / 3600000000.0)"
+
+
+@compiles(first_item, "sqlite")
+def _first_item_sqlite(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
+    [items] = _args(element, compiler, **kw)
+    comma = f"instr({items}, ',')"
+    return f"(CASE WHEN {comma} > 0 THEN substr({items}, 1, {comma} - 1) ELSE {items} END)"
+
+
+@compiles(first_item, "postgresql")
+def _first_item_postgresql(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
+    [items] = _args(element, compiler, **kw)
+    return f"split_part({items}, ',', 1)"
+
+
+@compiles(first_item, "databricks")
+def _first_item_databricks(element: first_item, compiler: SQLCompiler, **kw: Any) -> str:
+    [items] = _args(element, compiler, **kw)
+    return f"substring_index({items}, ',', 1)"
+
+
+@compiles(quantile_of_quarters, "sqlite")
+def _quarters_sqlite(element: quantile_of_quarters, compiler: SQLCompiler, **kw: Any) -> str:
+    [total] = _args(element, compiler, **kw)
+    return f"(({total}) * 25)"
+
+
+@compiles(quantile_of_quarters, "postgresql")
+def _quarters_postgresql(element: quantile_of_quarters, compiler: SQLCompiler, **kw: Any) -> str:
+    [total] = _args(element, compiler, **kw)
+    return f"CAST(({total}) * 0.25 AS NUMERIC(24, 6))"
+
+
+@compiles(quantile_of_quarters, "databricks")
+def _quarters_databricks(element: quantile_of_quarters, compiler: SQLCompiler, **kw: Any) -> str:
+    [total] = _args(element, compiler, **kw)
+    return f"CAST(({total}) * 0.25 AS DECIMAL(24, 6))"
 
 
 def insert_absent(dialect: str, table: Table, values: Mapping[str, Any], *, key: str) -> Executable:

@@ -15,6 +15,7 @@ from gateway.store import deal as deal_store
 from resolvers.common.connection import Connection, build, paginate
 from resolvers.common.context import Context
 from resolvers.deal.filter import DealFilter, DealOrder, criteria, ordering
+from resolvers.deal.guidance import PricingGuidance, PricingGuidanceInput, guidance, request_of
 from resolvers.deal.types import (
     Deal,
 )
@@ -33,6 +34,12 @@ class DealQuery:
         order_by: list[DealOrder] | None = None, first: int | None = None, after: str | None = None,
     ) -> Connection[Deal]:
         return await deal_page(info.context, criteria(filter), ordering(order_by), first, after)
+
+    @strawberry.field(description="Guidance for a deal not yet created.")
+    async def pricing_guidance(self, info: Info[Context, None],
+                               input: PricingGuidanceInput) -> PricingGuidance | None:
+        request = request_of(input, default_region=info.context.principal.region)
+        return await guidance(info, request)
 
 
 async def deal_page(

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.fields import CanSeeIncentives, CanSeeMargins
+from gateway.store import pricing
 from gateway.store.rows import RowLike
 from loaders.records import Joined
 from resolvers.common.context import Context
@@ -17,6 +18,7 @@ from resolvers.common.enums import Channel, DealStatus, DealType, IncentiveType,
 from resolvers.common.node import Node
 from resolvers.common.objects import Objects, lazy_class
 from resolvers.common.selection import selects
+from resolvers.deal.guidance import PricingGuidance, guidance
 from resolvers.user.types import User
 
 # The domains that refer back to deals are named lazily, by module: the schema's own graph, and no import
@@ -188,3 +190,11 @@ class Deal(Node):
         context = info.context
         changes = await context.loaders.status_changes_by_deal_id.load(self.id)
         return [DealStatusChange.from_joined(change, context.objects) for change in changes]
+
+    @strawberry.field(description="Guidance from the closed deals of this deal's segment: null with an "
+                                  "INSUFFICIENT_DATA error below the minimum sample.")
+    async def pricing_guidance(self, info: Info[Context, None]) -> PricingGuidance | None:
+        segment = pricing.segment_of(deal_type=self.deal_type.value,
+                                     channels=[channel.value for channel in self.channels],
+                                     region=self.region, total_value=self.total_value)
+        return await guidance(info, pricing.GuidanceRequest(segment, self.total_value, exclude_id=self.id))

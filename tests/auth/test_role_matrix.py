@@ -272,3 +272,57 @@ def test_every_restricted_contract_field_has_a_permission_class(type_name: str, 
     graphql_type = schema._schema.get_type(type_name)
     assert isinstance(graphql_type, GraphQLObjectType)
     assert not isinstance(graphql_type.fields[field_name].type, GraphQLNonNull), "must be nullable"
+
+
+# --- pricing guidance: anonymous figures for every role, similar deals under the row rules -----------
+
+GUIDANCE = """{
+  pricingGuidance(input: {dealType: PREFERRED_DEAL, channels: [DISPLAY], region: "NA", totalValue: "1500"}) {
+    level sampleSize cpm { p50 } marginPct { p50 } similarDeals(first: 50) { id }
+  }
+}"""
+
+
+def won_deals(gateway: Gateway, world: World) -> dict[str, set[str]]:
+    """32 won deals of the world's segment: 10 of the NA seller, 10 of the EMEA seller (in EMEA), 12 of
+    the NA manager; by owner."""
+    data, advertiser = gateway.data, gateway.data.advertiser("Won Inc")
+    made: dict[str, set[str]] = {}
+    for owner, count in ((world.seller_na, 10), (world.seller_emea, 10), (world.manager_na, 12)):
+        for number in range(count):
+            deal = data.deal(owner=owner, advertiser=advertiser, status="CLOSED_WON",
+                             total_value=Decimal(1000 + 100 * number))
+            data.tier(deal, 1, "0", None, str(10 + number))
+            made.setdefault(owner, set()).add(deal)
+    return made
+
+
+@pytest.mark.parametrize("role", CALLERS, ids=caller_id)
+async def test_pricing_guidance_each_role_sees(gateway: Gateway, world: World, role: Role | None) -> None:
+    from gateway.store import pricing_refresh
+
+    won = won_deals(gateway, world)
+    await pricing_refresh.refresh(gateway.app.state.db, refresh_s=None)
+
+    body = await gateway.query(GUIDANCE, token=token_for(gateway, role))
+
+    if role is None:
+        assert body["data"] == {"pricingGuidance": None}
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
+        return
+    found = body["data"]["pricingGuidance"]
+    # 22 won deals in NA are fewer than 30: the figures are over all 32, the same for every role (CPMs
+    # 10-19 three times, 20, 21: ranks 16 and 17 are both 15).
+    assert (found["level"], found["sampleSize"], found["cpm"]["p50"]) == (3, 32, "15.000000")
+    if role is R.SELLER:
+        similar = won[world.seller_na]
+    elif role is R.SALES_MANAGER:
+        similar = won[world.seller_na] | won[world.manager_na]  # the NA region's (and their own)
+    else:
+        similar = set().union(*won.values()) if role in SEES_ALL else set()
+    assert {deal["id"] for deal in found["similarDeals"]} == similar
+    if role in MARGIN_VIEWERS:
+        assert found["marginPct"] == {"p50": "35.000000"} and "errors" not in body
+    else:
+        assert found["marginPct"] is None
+        assert forbidden_paths(body) == {("pricingGuidance", "marginPct")}

@@ -24,6 +24,7 @@ from gateway.core.columns import UTC
 from gateway.core.settings import Settings
 from gateway.ops import seed
 from gateway.store import engine as engines
+from gateway.store import pricing
 from gateway.store.database import Database
 from gateway.store.migrate import migrate
 from tests.support.fake_warehouse import FakeWarehouse, fake_warehouse
@@ -92,6 +93,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     migrate(database.engine)
     seed.seed(database.engine, scale=1, progress=False)
     tamper(database.engine)
+    with database.engine.begin() as connection:  # the pricing guidance of the demo data
+        pricing.refresh(connection, now=seed.ANCHOR, stale_before=None)
     yield database.engine
     database.dispose()
 
@@ -123,7 +126,7 @@ def arrow_type(spark_type: str) -> Any:
         precision, scale = (int(part) for part in spark_type[len("DECIMAL("):-1].split(","))
         return pa.decimal128(precision, scale)
     return {"STRING": pa.string(), "INT": pa.int32(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_(),
-            "DATE": pa.date32(), "TIMESTAMP_NTZ": pa.timestamp("us")}[spark_type]
+            "DATE": pa.date32(), "TIMESTAMP_NTZ": pa.timestamp("us"), "DOUBLE": pa.float64()}[spark_type]
 
 
 def warehouse_value(value: Any) -> Any:

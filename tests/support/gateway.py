@@ -63,3 +63,10 @@ class Gateway:
         before = await self.statements()
         data = await self.data_of(query, variables, token=token)
         return await self.statements() - before, data
+
+    async def count_statements_of(self, query: str, variables: dict[str, Any] | None = None, *,
+                                  token: str) -> tuple[int, dict[str, Any]]:
+        """How many statements one request sent, and its whole body (errors allowed)."""
+        before = await self.statements()
+        body = await self.query(query, variables, token=token)
+        return await self.statements() - before, body

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, Integer, Table, select
+from sqlalchemy import Connection, Date, Double, Engine, Integer, Table, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable
 
@@ -38,6 +38,7 @@ from gateway.store import (
     party,
     persisted_queries,
     pipeline,
+    pricing,
     scoping,
     scoping_writes,
     settle,
@@ -360,6 +361,22 @@ def other_reads(ids: Ids) -> dict[str, Call]:
     return cases
 
 
+def pricing_reads(ids: Ids) -> dict[str, Call]:
+    """Pricing guidance: the refresh's SELECT (every segment's figures), and the lookups."""
+    segment = pricing.Segment("PRIVATE_MARKETPLACE", "DISPLAY", "NA", "100K_1M")
+    requests = [pricing.GuidanceRequest(segment, Decimal("250000.00"), exclude_id=ids.deal),
+                pricing.GuidanceRequest(pricing.Segment("PREFERRED_DEAL", "VIDEO", "EMEA", "UNDER_100K"),
+                                        Decimal("60000.00"))]
+    return {
+        "pricing.refresh_statement": lambda c: c.execute(pricing.refresh_statement(ids.now)).all(),
+        "pricing.get_segments": lambda c: pricing.get_segments(c, requests=requests),
+        "pricing.get_segments_with_similar[manager]": lambda c: pricing.get_segments_with_similar(
+            c, principal=ids.manager_p, requests=requests[:1], min_sample=30, similar=5),
+        "pricing.get_segments_with_similar[admin,two]": lambda c: pricing.get_segments_with_similar(
+            c, principal=ids.admin_p, requests=requests, min_sample=30, similar=5),
+    }
+
+
 def verify_reads(_ids: Ids) -> dict[str, Call]:
     """`deal-desk audit verify`: its window and EXISTS queries."""
     cases: dict[str, Call] = {
@@ -381,7 +398,7 @@ def verify_reads(_ids: Ids) -> dict[str, Call]:
 def reads(ids: Ids = Ids()) -> dict[str, Call]:
     """Every read case, by name."""
     return {**deal_reads(ids), **window_reads(ids), **aggregate_reads(ids), **other_reads(ids),
-            **verify_reads(ids)}
+            **pricing_reads(ids), **verify_reads(ids)}
 
 
 # ---------------------------------------------------------------- writes
@@ -425,6 +442,8 @@ def sample_row(table: Table, ids: Ids = Ids()) -> dict[str, Any]:
             return ids.now.date()
         if isinstance(column.type, Integer):
             return 1
+        if isinstance(column.type, Double):
+            return 0.5
         if column.name == "active":
             return True
         return str(uuid.uuid4()) if column.name == "id" or column.name.endswith("_id") else column.name
@@ -469,6 +488,7 @@ def writes(ids: Ids = Ids()) -> dict[str, tuple[Call, int]]:
         "journal.flush[claimed]": (lambda c: _journaled(c, actor, before, ids, claimed=claims.columns(
             claims.RequestClaim("claim:t-1"), "gateway.workflow.deal.submit#1", None)), 1),
         "claims.free_abandoned": (lambda c: claims.free_abandoned(c, before=ids.now), 1),
+        "pricing.refresh": (lambda c: pricing.refresh(c, now=ids.now, stale_before=ids.now), 1),
         "settle.settle[abort]": (lambda c: settle.settle(c, "op-1", None), 1),
         "settle.reapply[update]": (lambda c: settle.reapply(c, FakeRow({
             "table_name": "deals", "row_id": ids.deal, "operation": "UPDATE",
