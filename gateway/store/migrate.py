@@ -129,6 +129,15 @@ def _persisted_queries(connection: Connection) -> None:
     _create_tables(connection, [tables.persisted_queries])
 
 
+def _notifications(connection: Connection) -> None:
+    # The outbox, and what reminders, escalation and Slack decisions record on existing tables.
+    _create_tables(connection, [tables.notifications])
+    _add_columns(connection, tables.users, ["last_seen_at"])
+    _add_columns(connection, tables.deal_approvals, ["reminded_at", "escalated_at"])
+    if _add_columns(connection, tables.approval_actions, ["via"]):
+        _allow_action(connection, "ESCALATED")  # a fresh store's CHECK already allows it (step 1)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -139,6 +148,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
+    Migration(8, "notifications: the outbox, reminders and escalation, decisions from Slack", _notifications),
 )
 
 

@@ -1,0 +1,61 @@
+"""The notification machinery of one `serve` process: Slack client, outbox dispatcher, scheduler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import Row
+
+from gateway.core.settings import Settings
+from gateway.events.broker import Broker
+from gateway.notify import slack as slack_api
+from gateway.notify import webhooks
+from gateway.notify.dispatcher import Deliver, DeliveryError, Dispatcher
+from gateway.store.database import Database
+from gateway.workflow import notices
+
+
+def slack_deliverer(slack: slack_api.Slack) -> Deliver:
+    """The Slack channel's Deliver: a direct message to the row's recipient, by their e-mail."""
+
+    async def deliver(row: Row[Any], payload: dict[str, Any]) -> None:
+        link = slack.deal_link(str(payload["deal_id"]))
+        if row.kind == "DEAL_DECIDED":
+            text, blocks = slack_api.outcome_message(payload, link)
+        else:
+            text, blocks = slack_api.approval_message(payload, row.kind, link)
+        try:
+            await slack.post(str(payload["email"]), text=text, blocks=blocks)
+        except slack_api.SlackFailure as failure:
+            raise DeliveryError(failure.code, permanent=failure.permanent) from None
+
+    return deliver
+
+
+class Notifications:
+    """What `serve` starts and stops in its lifespan."""
+
+    def __init__(self, db: Database, settings: Settings, broker: Broker) -> None:
+        self.db, self.settings, self.broker = db, settings, broker
+        notices.configure(channels=settings.notify_channels, roles_max_age_h=settings.notify_roles_max_age_h)
+        self.slack = slack_api.Slack(settings) if settings.slack_enabled else None
+        self.http = httpx.AsyncClient()
+        channels: dict[str, Deliver] = {}
+        if self.slack is not None:
+            channels[notices.SLACK] = slack_deliverer(self.slack)
+        if notices.WEBHOOK in settings.notify_channels:
+            channels[notices.WEBHOOK] = webhooks.deliverer(settings, self.http)
+        self.dispatcher = Dispatcher(db, settings, channels, broker)
+
+    async def start(self) -> None:
+        """Start the background tasks (none when no channel is configured)."""
+        if self.settings.notify_channels:
+            self.dispatcher.start()
+
+    async def stop(self) -> None:
+        """Stop the background tasks and close the clients."""
+        await self.dispatcher.stop()
+        if self.slack is not None:
+            await self.slack.aclose()
+        await self.http.aclose()
