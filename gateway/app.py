@@ -116,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz),
             *metrics_route,  # else served on DEAL_DESK_METRICS_PORT by `deal-desk serve`
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/slack/interactions", notifications.interactions.endpoint, methods=["POST"]),
             *([Route("/graphiql/{name}", graphiql.asset)] if settings.graphiql_enabled else []),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -12,6 +12,7 @@ from gateway.events.broker import Broker
 from gateway.notify import slack as slack_api
 from gateway.notify import webhooks
 from gateway.notify.dispatcher import Deliver, DeliveryError, Dispatcher
+from gateway.notify.interactions import Interactions
 from gateway.store.database import Database
 from gateway.workflow import notices
 
@@ -47,6 +48,7 @@ class Notifications:
         if notices.WEBHOOK in settings.notify_channels:
             channels[notices.WEBHOOK] = webhooks.deliverer(settings, self.http)
         self.dispatcher = Dispatcher(db, settings, channels, broker)
+        self.interactions = Interactions(db, settings, self.slack, broker)  # POST /slack/interactions
 
     async def start(self) -> None:
         """Start the background tasks (none when no channel is configured)."""
@@ -55,6 +57,7 @@ class Notifications:
 
     async def stop(self) -> None:
         """Stop the background tasks and close the clients."""
+        await self.interactions.aclose()
         await self.dispatcher.stop()
         if self.slack is not None:
             await self.slack.aclose()
