@@ -13,6 +13,7 @@ from gateway.notify import slack as slack_api
 from gateway.notify import webhooks
 from gateway.notify.dispatcher import Deliver, DeliveryError, Dispatcher
 from gateway.notify.interactions import Interactions
+from gateway.notify.scheduler import Scheduler
 from gateway.store.database import Database
 from gateway.workflow import notices
 
@@ -49,14 +50,18 @@ class Notifications:
             channels[notices.WEBHOOK] = webhooks.deliverer(settings, self.http)
         self.dispatcher = Dispatcher(db, settings, channels, broker)
         self.interactions = Interactions(db, settings, self.slack, broker)  # POST /slack/interactions
+        self.scheduler = Scheduler(db, settings, broker)
 
     async def start(self) -> None:
-        """Start the background tasks (none when no channel is configured)."""
+        """Start the background tasks: the scheduler always (escalation is recorded even with no channel),
+        the dispatcher when a channel is configured."""
+        self.scheduler.start()
         if self.settings.notify_channels:
             self.dispatcher.start()
 
     async def stop(self) -> None:
         """Stop the background tasks and close the clients."""
+        await self.scheduler.stop()
         await self.interactions.aclose()
         await self.dispatcher.stop()
         if self.slack is not None:
