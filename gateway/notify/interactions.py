@@ -41,9 +41,12 @@ from gateway.store import user as user_store
 from gateway.store.audit import Actor
 from gateway.store.database import Database
 from gateway.workflow import approval as workflow
+from gateway.workflow import notices
 from resolvers.mutations.decide_approval import require_approver, validate
 
 log = structlog.get_logger("deal_desk.slack")
+
+DECIDE = notices.evented("APPROVAL_DECIDED", workflow.decide)  # as decideApproval writes it
 
 SIGN_IN = "Please sign in to the Deal Desk once, then click again: your roles there are needed to decide."
 UNKNOWN = "No Deal Desk user has your Slack e-mail address: nothing was decided."
@@ -141,7 +144,7 @@ class Interactions:
             require_approver(principal)
             approval_id, comment = validate(click.approval_id, click.comment)
             actor = Actor(user_id=principal.user_id, sub=principal.sub, reason=comment, via="SLACK")
-            deal_id = await self.db.write(workflow.decide, principal=principal, actor=actor,
+            deal_id = await self.db.write(DECIDE, principal=principal, actor=actor,
                                           approval_id=approval_id, decision=click.decision, comment=comment)
         except Conflict as error:  # decided elsewhere (or just now, by a repeated click)
             await self._update(click, f"Nothing done: {error}")

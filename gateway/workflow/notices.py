@@ -12,16 +12,19 @@ none, nothing is written.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, select
 
 from gateway.core.tables import advertisers, deals, users
 from gateway.store import outbox
 from gateway.store import user as user_store
+from gateway.store.audit import Actor
 from gateway.store.writer import Writer
 
+P = ParamSpec("P")
+T = TypeVar("T")
 SLACK = "slack"
 WEBHOOK = "webhook"
 OUTCOMES = frozenset({"APPROVED", "REJECTED", "CHANGES_REQUESTED"})
@@ -103,3 +106,23 @@ def _advertiser_name(connection: Connection, advertiser_id: str) -> str | None:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, dt.datetime) else None
+
+
+def evented(kind: str,
+            fn: Callable[Concatenate[Connection, P], T]) -> Callable[Concatenate[Connection, P], T]:
+    """`fn`, followed in its own transaction by the webhook of the DealEvent `kind` it causes.
+
+    The deal is the one `fn` returns (its id, or a row naming it), else its `deal_id` argument; the writer's
+    actor is its `actor` argument."""
+
+    def run(connection: Connection, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        result = fn(connection, *args, **kwargs)
+        if enabled(WEBHOOK):
+            deal_id = result if isinstance(result, str) else (
+                result["deal_id"] if isinstance(result, Mapping) else kwargs["deal_id"])
+            actor = kwargs["actor"]
+            assert isinstance(actor, Actor)
+            deal_event(Writer(connection, actor), deal_id=str(deal_id), kind=kind)
+        return result
+
+    return run
