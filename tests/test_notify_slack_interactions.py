@@ -135,7 +135,7 @@ async def test_a_repeated_click_decides_once(settings: Settings, slack: FakeSlac
         updates = slack.wait_for("chat.update", 3)
         notes = sorted(call.params["text"] for call in updates)
         assert sum(note.startswith("Approved by") for note in notes) == 1
-        assert sum(note.startswith("Nothing done") for note in notes) == 2  # said so, wrote nothing
+        assert notes.count("Already approved by manager: nothing done from this click.") == 2  # wrote nothing
         state = await deal_state(served, deal["id"])
         [first] = [a for a in state["approvals"] if a["id"] == approval_id]
         assert [action["action"] for action in first["actions"]] == ["APPROVE"]
@@ -184,3 +184,34 @@ async def test_an_approver_not_seen_lately_is_asked_to_sign_in_and_nothing_is_wr
         assert counts(served) == before
         state = await deal_state(served, deal["id"])
         assert [a["status"] for a in state["approvals"] if a["id"] == approval_id] == ["PENDING"]
+
+
+async def test_a_click_on_a_stage_decided_elsewhere_says_so_and_writes_nothing(
+        settings: Settings, slack: FakeSlack) -> None:
+    async with live(slack_settings(settings, slack)) as served:
+        _deal, approval_id = await submitted(served, slack)
+        await served.workflow.decide(approval_id, "APPROVE", who="boss")  # in the Deal Desk, by the other one
+        before = counts(served)
+        await click(served, who="manager", action_id="reject", approval_id=approval_id,
+                    ts="1700000000.000300")
+        [opened] = slack.wait_for("views.open")
+        metadata = opened.params["view"]["private_metadata"]
+        body = form(view_submission(slack_user=slack_id("manager"), private_metadata=metadata,
+                                    comment="late"))
+        assert (await post_interaction(served.url, body, signed(body))).status_code == 200
+        [updated] = slack.wait_for("chat.update")
+        assert updated.params["ts"] == "1700000000.000300"
+        assert updated.params["text"] == "Already approved by boss: nothing done from this click."
+        assert counts(served) == before
+
+
+async def test_a_slack_retry_of_an_acknowledged_request_is_acknowledged_and_ignored(
+        settings: Settings, slack: FakeSlack) -> None:
+    async with live(slack_settings(settings, slack)) as served:
+        _deal, approval_id = await submitted(served, slack)
+        body = form(block_action(slack_user=slack_id("manager"), action_id="approve",
+                                 approval_id=approval_id))
+        retry = {**signed(body), "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"}
+        assert (await post_interaction(served.url, body, retry)).status_code == 200
+        await asyncio.sleep(0.5)
+        assert slack.of("users.info") == [] and counts(served)[0] == 0

@@ -37,6 +37,7 @@ from gateway.core.roles import Role
 from gateway.core.settings import Settings
 from gateway.events.broker import Broker, Event
 from gateway.notify import slack as slack_api
+from gateway.store import approval as approval_store
 from gateway.store import user as user_store
 from gateway.store.audit import Actor
 from gateway.store.database import Database
@@ -51,6 +52,8 @@ DECIDE = notices.evented("APPROVAL_DECIDED", workflow.decide)  # as decideApprov
 SIGN_IN = "Please sign in to the Deal Desk once, then click again: your roles there are needed to decide."
 UNKNOWN = "No Deal Desk user has your Slack e-mail address: nothing was decided."
 COMMENT = slack_api.COMMENT_CALLBACK
+STATUS_WORDS = {"APPROVED": "approved", "REJECTED": "rejected", "CHANGES_REQUESTED": "sent back for changes",
+                "CANCELLED": "cancelled"}
 DONE = {"APPROVE": "Approved", "REJECT": "Rejected", "REQUEST_CHANGES": "Changes requested"}
 
 
@@ -84,6 +87,8 @@ class Interactions:
             return _error(404, "NOT_FOUND", "Slack is not configured.")
         if not self.verifier.is_valid_request(body, dict(request.headers)):
             return _error(401, "UNAUTHENTICATED", "The request is not signed by Slack.")
+        if request.headers.get("x-slack-retry-num"):
+            return Response(status_code=200)  # the first delivery was acknowledged and is being handled
         try:
             payload = json.loads(urllib.parse.parse_qs(body.decode())["payload"][0])
             kind = payload["type"]
@@ -147,7 +152,7 @@ class Interactions:
             deal_id = await self.db.write(DECIDE, principal=principal, actor=actor,
                                           approval_id=approval_id, decision=click.decision, comment=comment)
         except Conflict as error:  # decided elsewhere (or just now, by a repeated click)
-            await self._update(click, f"Nothing done: {error}")
+            await self._update(click, await self._already(principal, click.approval_id, str(error)))
             return
         except GatewayError as error:  # not theirs to decide, a bad comment, the store away
             await self._tell(click.slack_user, f"Nothing done: {error}")
@@ -156,6 +161,19 @@ class Interactions:
                                         actor_user_id=actor.user_id, at=actor.at))
         await self._update(click, f"{DONE[click.decision]} by {principal.name} from Slack"
                                   + (f": {comment}" if comment else ""))
+
+    async def _already(self, principal: Principal, approval_id: str, fallback: str) -> str:
+        """What the message says of a stage not open to this click: how it was decided, and by whom."""
+        try:
+            found = await self.db.read(approval_store.decision_of, principal=principal,
+                                       approval_id=approval_id)
+        except GatewayError:
+            found = None
+        if found is None or found[0] in ("PENDING", "WAITING"):
+            return f"Nothing done: {fallback}"
+        status, who = found
+        by = f" by {who}" if who else ""
+        return f"Already {STATUS_WORDS.get(status, status.lower())}{by}: nothing done from this click."
 
     async def _principal(self, slack_user: str) -> Principal | None:
         """The users row of the Slack user, as a Principal with its last-seen roles; None (and a reply)."""
