@@ -78,3 +78,19 @@ async def test_a_refusing_receiver_is_retried(settings: Settings, receiver: Rece
         assert row.status == "SENT" and row.attempts >= 3 and row.last_error == "http_503"
         ids = {r.headers["webhook-id"] for r in receiver.received}
         assert ids == {row.id}  # the same message id on every attempt: a receiver can drop repeats
+
+
+@pytest.mark.parametrize(("changes", "named"), [
+    ({"webhook_url": "http://127.0.0.1:9/hook"}, "DEAL_DESK_WEBHOOK_URL and DEAL_DESK_WEBHOOK_SECRET"),
+    ({"webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": SecretStr("whsec_!!not base64!!")},
+     "DEAL_DESK_WEBHOOK_SECRET must be"),
+    ({"slack_bot_token": SecretStr("xoxb-1")}, "DEAL_DESK_SLACK_SIGNING_SECRET"),
+])
+def test_notification_settings_that_cannot_work_stop_the_gateway_naming_them(
+        settings: Settings, changes: dict[str, object], named: str) -> None:
+    from gateway.app import create_app
+    from gateway.core.settings import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        create_app(settings.model_copy(update=changes))
+    assert named in str(raised.value) and "!!not" not in str(raised.value) and "xoxb" not in str(raised.value)

@@ -6,8 +6,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Row
+from standardwebhooks import Webhook
 
-from gateway.core.settings import Settings
+from gateway.core.settings import ConfigError, Settings
 from gateway.events.broker import Broker
 from gateway.notify import slack as slack_api
 from gateway.notify import webhooks
@@ -35,10 +36,25 @@ def slack_deliverer(slack: slack_api.Slack) -> Deliver:
     return deliver
 
 
+def check(settings: Settings) -> None:
+    """ConfigError naming the setting when the notification settings cannot work (no secret in it)."""
+    if bool(settings.slack_bot_token) != bool(settings.slack_signing_secret):
+        raise ConfigError("DEAL_DESK_SLACK_BOT_TOKEN and DEAL_DESK_SLACK_SIGNING_SECRET go together: "
+                          "the messages' buttons need the signing secret")
+    if bool(settings.webhook_url) != bool(settings.webhook_secret):
+        raise ConfigError("DEAL_DESK_WEBHOOK_URL and DEAL_DESK_WEBHOOK_SECRET go together")
+    if settings.webhook_secret is not None:
+        try:
+            Webhook(settings.webhook_secret.get_secret_value())
+        except Exception:
+            raise ConfigError("DEAL_DESK_WEBHOOK_SECRET must be whsec_ followed by base64") from None
+
+
 class Notifications:
     """What `serve` starts and stops in its lifespan."""
 
     def __init__(self, db: Database, settings: Settings, broker: Broker) -> None:
+        check(settings)
         self.db, self.settings, self.broker = db, settings, broker
         notices.configure(channels=settings.notify_channels, roles_max_age_h=settings.notify_roles_max_age_h)
         self.slack = slack_api.Slack(settings) if settings.slack_enabled else None
