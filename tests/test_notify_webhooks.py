@@ -18,6 +18,7 @@ from tests.support.stores import WITH_JOURNAL
 from tests.support.workflow import COMMENT, pending
 
 STORE_KINDS = WITH_JOURNAL
+HOOK = SecretStr("http://127.0.0.1:9/hook")
 SECRET = "whsec_" + base64.b64encode(b"a webhook secret of 32 bytes....").decode()
 
 
@@ -30,7 +31,8 @@ def receiver() -> Iterator[Receiver]:
 
 async def test_each_deal_event_is_one_webhook_that_verifies_with_standardwebhooks(
         settings: Settings, receiver: Receiver) -> None:
-    changed = settings.model_copy(update={"webhook_url": receiver.url, "webhook_secret": SecretStr(SECRET),
+    changed = settings.model_copy(update={"webhook_url": SecretStr(receiver.url),
+                                          "webhook_secret": SecretStr(SECRET),
                                           "notify_poll_s": 0.1})
     async with live(changed) as served:
         flow = served.workflow
@@ -66,7 +68,8 @@ async def test_each_deal_event_is_one_webhook_that_verifies_with_standardwebhook
 
 async def test_a_refusing_receiver_is_retried(settings: Settings, receiver: Receiver) -> None:
     receiver.status = 503
-    changed = settings.model_copy(update={"webhook_url": receiver.url, "webhook_secret": SecretStr(SECRET),
+    changed = settings.model_copy(update={"webhook_url": SecretStr(receiver.url),
+                                          "webhook_secret": SecretStr(SECRET),
                                           "notify_poll_s": 0.05, "notify_backoff_s": 0.1})
     async with live(changed) as served:
         await served.workflow.create()
@@ -81,8 +84,8 @@ async def test_a_refusing_receiver_is_retried(settings: Settings, receiver: Rece
 
 
 @pytest.mark.parametrize(("changes", "named"), [
-    ({"webhook_url": "http://127.0.0.1:9/hook"}, "DEAL_DESK_WEBHOOK_URL and DEAL_DESK_WEBHOOK_SECRET"),
-    ({"webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": SecretStr("whsec_!!not base64!!")},
+    ({"webhook_url": HOOK}, "DEAL_DESK_WEBHOOK_URL and DEAL_DESK_WEBHOOK_SECRET"),
+    ({"webhook_url": HOOK, "webhook_secret": SecretStr("whsec_!!not base64!!")},
      "DEAL_DESK_WEBHOOK_SECRET must be"),
     ({"slack_bot_token": SecretStr("xoxb-1")}, "DEAL_DESK_SLACK_SIGNING_SECRET"),
 ])

@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     notify_roles_max_age_h: Annotated[float, Field(gt=0)] = 720.0  # eligible approvers: roles seen since
     slack_roles_max_age_h: Annotated[float, Field(gt=0)] = 12.0  # a Slack click: roles seen since
     scheduler_interval_s: Annotated[float, Field(gt=0)] = 30.0  # reminders and escalation
-    webhook_url: str | None = None  # Standard Webhooks receiver; unset: no webhooks
+    webhook_url: SecretStr | None = None  # Standard Webhooks receiver (its URL may hold a token); unset: none
     webhook_secret: SecretStr | None = None  # whsec_<base64>
 
     @property

@@ -31,7 +31,7 @@ def signed_headers(secret: str, *, message_id: str, at: dt.datetime, body: str) 
 def deliverer(settings: Settings, client: httpx.AsyncClient) -> Deliver:
     """The webhook channel's Deliver."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
+    url, secret = settings.webhook_url.get_secret_value(), settings.webhook_secret.get_secret_value()
 
     async def deliver(row: Row[Any], payload: dict[str, Any]) -> None:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True)
