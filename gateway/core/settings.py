@@ -100,6 +100,34 @@ class Settings(BaseSettings):
     # /metrics on a port of its own (gateway/ops/metrics_port.py) instead of the API's; unset = the API's.
     metrics_port: Annotated[int | None, Field(gt=0, lt=65536)] = None
 
+    # Notifications (docs/slack.md): the outbox's dispatcher, Slack, reminders, webhooks.
+    slack_bot_token: SecretStr | None = None  # xoxb-...; unset: no Slack messages
+    slack_signing_secret: SecretStr | None = None  # verifies POST /slack/interactions
+    slack_api_url: str = "https://slack.com/api/"  # tests point it at a local fake
+    public_url: str | None = None  # the Deal Desk's own address, for links back from messages
+    notify_max_age_h: Annotated[float, Field(gt=0)] = 24.0  # retried this long, then FAILED
+    notify_max_attempts: Annotated[int, Field(gt=0)] = 25  # or after this many attempts
+    notify_backoff_s: Annotated[float, Field(gt=0)] = 2.0  # the first retry's wait, doubled each time
+    notify_backoff_max_s: Annotated[float, Field(gt=0)] = 900.0
+    notify_poll_s: Annotated[float, Field(gt=0)] = 1.0  # the dispatcher also wakes on every deal event
+    notify_lease_s: Annotated[float, Field(gt=0)] = 60.0  # a claimed row is another worker's after this
+    notify_roles_max_age_h: Annotated[float, Field(gt=0)] = 720.0  # eligible approvers: roles seen since
+    slack_roles_max_age_h: Annotated[float, Field(gt=0)] = 12.0  # a Slack click: roles seen since
+    scheduler_interval_s: Annotated[float, Field(gt=0)] = 30.0  # reminders and escalation
+    webhook_url: SecretStr | None = None  # Standard Webhooks receiver (its URL may hold a token); unset: none
+    webhook_secret: SecretStr | None = None  # whsec_<base64>
+
+    @property
+    def slack_enabled(self) -> bool:
+        """True when a bot token is configured."""
+        return self.slack_bot_token is not None
+
+    @property
+    def notify_channels(self) -> list[str]:
+        """The outbox channels that are configured."""
+        return [name for name, on in (("slack", self.slack_enabled),
+                                      ("webhook", bool(self.webhook_url and self.webhook_secret))) if on]
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

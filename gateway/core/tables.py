@@ -41,7 +41,9 @@ DEAL_STATUSES = (
 DEAL_TYPES = ("PROGRAMMATIC_GUARANTEED", "PREFERRED_DEAL", "PRIVATE_MARKETPLACE", "MANAGED_SERVICE")
 STAGES = ("SALES_MANAGER", "DEAL_DESK", "FINANCE", "LEGAL", "EXECUTIVE")
 APPROVAL_STATUSES = ("WAITING", "PENDING", "APPROVED", "REJECTED", "CHANGES_REQUESTED", "CANCELLED")
-ACTION_TYPES = ("APPROVE", "REJECT", "REQUEST_CHANGES", "COMMENT", "CARRIED_OVER")
+ACTION_TYPES = ("APPROVE", "REJECT", "REQUEST_CHANGES", "COMMENT", "CARRIED_OVER", "ESCALATED")
+ACTION_CHANNELS = ("API", "SLACK", "SYSTEM")
+NOTIFICATION_STATUSES = ("PENDING", "SENT", "FAILED")
 INCENTIVE_TYPES = ("AGENCY_REBATE", "VOLUME_BONUS", "ADDED_VALUE", "MAKEGOOD", "OTHER")
 INCENTIVE_UNITS = ("PERCENT", "AMOUNT", "IMPRESSIONS")
 SCOPING_STATUSES = ("OPEN", "IN_REVIEW", "QUALIFIED", "DECLINED", "CONVERTED")
@@ -107,6 +109,8 @@ users = Table(
     Column("roles", String(200), nullable=False),
     Column("active", Boolean(create_constraint=False), nullable=False),
     *timestamps(),
+    # When the gateway last saw the user's token (to the hour): `roles` are their last-seen roles then.
+    Column("last_seen_at", UtcDateTime()),
     Index(None, "email"),
 )
 
@@ -229,6 +233,9 @@ deal_approvals = Table(
     # Smart re-approval: a digest per watched Deal field at submission, and the approval carried over.
     Column("terms_digest", Text),
     fk("carried_over_from", "deal_approvals.id", nullable=True),
+    # Reminders and escalation (gateway/notify/scheduler.py): each once per stage.
+    Column("reminded_at", UtcDateTime()),
+    Column("escalated_at", UtcDateTime()),
     one_of("stage", STAGES, "stage"),
     one_of("status", APPROVAL_STATUSES, "status"),
     UniqueConstraint("deal_id", "round", "sequence"),
@@ -245,6 +252,7 @@ approval_actions = Table(
     fk("actor_id", "users.id"),
     Column("comment", Text),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("via", String(10)),  # ACTION_CHANNELS; rows from before migration 8 have none: API
     one_of("action", ACTION_TYPES, "action"),
     Index(None, "approval_id", "created_at"),
     Index(None, "deal_id"),
@@ -366,6 +374,26 @@ write_operations = Table(
     Index(None, "recorded_at"),
 )
 """Journaled writes (stores without transactions): PENDING before the first change, then how it ended."""
+
+notifications = Table(
+    "notifications", metadata,
+    uuid_pk(),
+    Column("channel", String(16), nullable=False),  # slack, webhook
+    Column("kind", String(32), nullable=False),
+    Column("recipient", String(36)),  # a users row (slack); none for a webhook
+    Column("payload", Text, nullable=False),  # JSON
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("lease_owner", String(36)),
+    Column("lease_until", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Column("last_error", String(64)),  # an error code, never a message
+    one_of("status", NOTIFICATION_STATUSES, "status"),
+    Index(None, "status", "next_attempt_at"),
+)
+"""The outbox: each row written with the change that causes it, delivered by gateway/notify's dispatcher."""
 
 WORKFLOW_TABLES = (audit_log, idempotency_keys, deal_number_counters)
 

@@ -234,6 +234,26 @@ def insights_refresh() -> None:
         db.dispose()
 
 
+notify = typer.Typer(help="The outbox of notifications (Slack, webhooks).", no_args_is_help=True)
+cli.add_typer(notify, name="notify")
+
+
+@notify.command("list")
+def notify_list(
+    failed: Annotated[bool, typer.Option(help="Only the rows given up on.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show at most, newest first.")] = 100,
+) -> None:
+    """Show the outbox's rows: channel, kind, recipient, status, attempts, the last error's code."""
+    from gateway.ops import notify as notifying
+    from gateway.store.database import Database
+
+    db = Database(Settings().database_url)
+    try:
+        notifying.print_rows(notifying.rows(db.engine, failed=failed, limit=limit))
+    finally:
+        db.dispose()
+
+
 @cli.command("backup")
 def backup_store(
     to: Annotated[str, typer.Option("--to", help="A file (SQLite, PostgreSQL) or a schema (Databricks).")],

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select
+from sqlalchemy import Connection, Row, Select, select
 
 from auth.principal import Principal
 from auth.rows import decidable_approvals, visible_deals
-from gateway.core.tables import deal_approvals, deals
+from gateway.core.tables import deal_approvals, deals, users
 from gateway.store import query
 from gateway.store.children import with_user
 from gateway.store.pagination import TIMESTAMP, Page, SortKey
@@ -50,3 +50,14 @@ def get_queue_page(connection: Connection, *, principal: Principal, page: Page) 
 def count_queue(connection: Connection, *, principal: Principal) -> int:
     """How many approvals wait on the caller."""
     return query.count(connection, queue(principal))
+
+
+def decision_of(connection: Connection, *, principal: Principal,
+                approval_id: str) -> tuple[str, str | None] | None:
+    """(status, the decider's display name) of an approval of a deal the caller may see; None otherwise."""
+    a, u = deal_approvals, users
+    joined = a.join(deals, deals.c.id == a.c.deal_id).outerjoin(u, u.c.id == a.c.decided_by)
+    stmt = (select(a.c.status, u.c.display_name).select_from(joined)
+            .where(a.c.id == approval_id, visible_deals(principal)))
+    row = connection.execute(stmt).first()
+    return None if row is None else (str(row.status), row.display_name)

@@ -24,6 +24,7 @@ class Actor:
     request_id: str | None = None
     idempotency_key: str | None = None
     reason: str | None = None
+    via: str = "API"  # where the change was asked for: API, SLACK or SYSTEM (approval_actions.via)
     operation_id: str = field(default_factory=new_id)
     at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 

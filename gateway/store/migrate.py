@@ -153,6 +153,15 @@ def _pricing_segments(connection: Connection) -> None:
         connection.execute(tables.pricing_segments.insert().values(**pricing.clock_row()))
 
 
+def _notifications(connection: Connection) -> None:
+    # The outbox, and what reminders, escalation and Slack decisions record on existing tables.
+    _create_tables(connection, [tables.notifications])
+    _add_columns(connection, tables.users, ["last_seen_at"])
+    _add_columns(connection, tables.deal_approvals, ["reminded_at", "escalated_at"])
+    if _add_columns(connection, tables.approval_actions, ["via"]):
+        _allow_action(connection, "ESCALATED")  # a fresh store's CHECK already allows it (step 1)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables of the Deal Desk", _core_tables),
     Migration(2, "audit log (append-only), idempotency keys, deal-number counters", _workflow_tables),
@@ -163,6 +172,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "approval workflow: parallel steps, service levels per stage, smart re-approval",
               _parallel_steps),
     Migration(7, "automatic persisted queries", _persisted_queries),
+    Migration(8, "notifications: the outbox, reminders and escalation, decisions from Slack", _notifications),
     Migration(9, "lakehouse: change data feed on the core tables, user_access (Databricks)", _lakehouse),
     Migration(10, "pricing guidance: pricing_segments, rewritten by the refresh", _pricing_segments),
     Migration(11, "journaled writes name the idempotency claim they ran under, and what they returned",

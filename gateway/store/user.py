@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from sqlalchemy import Connection, Row, Select, func, literal, select
 
 from auth.principal import Principal
 from auth.rows import visible_users
@@ -51,3 +52,23 @@ def update(connection: Connection, *, before: Row[Any], values: dict[str, Any]) 
     """Refresh a user's profile columns from new claims, audited as that user."""
     actor = Actor(user_id=before.id, sub=before.sub)
     Writer(connection, actor).update(users, before, {**values, "updated_at": actor.at})
+
+
+def holders_of(connection: Connection, *, role: str, region: str | None, seen_since: dt.datetime,
+               excluding: str | None = None) -> list[Row[Any]]:
+    """Active users whose last-seen roles (seen since `seen_since`) include `role` (of `region`, if given)."""
+    listed = literal(",") + users.c.roles + literal(",")  # roles are stored comma-separated
+    stmt = select(users).where(users.c.active.is_(True), listed.like(f"%,{role},%"),
+                               users.c.last_seen_at >= seen_since)
+    if region is not None:
+        stmt = stmt.where(users.c.region == region)
+    if excluding is not None:
+        stmt = stmt.where(users.c.id != excluding)
+    return list(connection.execute(stmt.order_by(users.c.email)))
+
+
+def get_by_email(connection: Connection, *, email: str) -> Row[Any] | None:
+    """The active user with this e-mail (case-insensitive), the most recently seen when several."""
+    stmt = (select(users).where(func.lower(users.c.email) == email.lower(), users.c.active.is_(True))
+            .order_by(users.c.last_seen_at.desc()).limit(1))
+    return connection.execute(stmt).first()

@@ -41,7 +41,8 @@ def comment(connection: Connection, *, principal: Principal, actor: Actor, appro
 def add_action(writer: Writer, *, approval: Row[Any], action: str, comment: str | None) -> dict[str, Any]:
     """Insert one `approval_actions` row by the writer's actor; the row."""
     row = {"id": new_id(), "approval_id": approval.id, "deal_id": approval.deal_id, "action": action,
-           "actor_id": writer.actor.user_id, "comment": comment, "created_at": writer.actor.at}
+           "actor_id": writer.actor.user_id, "comment": comment, "created_at": writer.actor.at,
+           "via": writer.actor.via}
     writer.insert(approval_actions, row)
     return row
 

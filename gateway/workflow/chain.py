@@ -24,7 +24,7 @@ from gateway.core.ids import new_id
 from gateway.core.tables import approval_actions, deal_approvals
 from gateway.store import children, system_user
 from gateway.store.writer import Writer
-from gateway.workflow import records, terms
+from gateway.workflow import notices, records, terms
 from gateway.workflow.rules import (
     DUE_HOURS,
     RESTRICTED_TERMS,
@@ -139,6 +139,8 @@ def build(writer: Writer, *, deal_id: str, plan: Plan) -> bool:
         elif step == first:
             row.update(status="PENDING", activated_at=at, due_at=_due(at, rule.due_hours))
         writer.insert(deal_approvals, row)
+        if row["status"] == "PENDING":
+            notices.stage_pending(writer, approval=row)
         if system is not None and earlier is not None:
             _carried_action(writer, approval_id=row["id"], deal_id=deal_id, actor_id=system,
                             note=planned.carry_note.text if planned.carry_note else None)
@@ -149,7 +151,7 @@ def _carried_action(writer: Writer, *, approval_id: str, deal_id: str, actor_id:
                     note: str | None) -> None:
     writer.insert(approval_actions, {
         "id": new_id(), "approval_id": approval_id, "deal_id": deal_id, "action": "CARRIED_OVER",
-        "actor_id": actor_id, "comment": note, "created_at": writer.actor.at,
+        "actor_id": actor_id, "comment": note, "created_at": writer.actor.at, "via": "SYSTEM",
     })
 
 
@@ -191,6 +193,8 @@ def advance(writer: Writer, *, approval: Row[Any]) -> bool:
     at, step = writer.actor.at, min(row.step for row in waiting)
     for row in waiting:
         if row.step == step:
-            writer.update(deal_approvals, row, {"status": "PENDING", "activated_at": at,
-                                                "due_at": _due(at, row.due_hours or DUE_HOURS)})
+            started = {"status": "PENDING", "activated_at": at,
+                       "due_at": _due(at, row.due_hours or DUE_HOURS)}
+            writer.update(deal_approvals, row, started)
+            notices.stage_pending(writer, approval={**row._mapping, **started})
     return True

@@ -9,6 +9,7 @@ from sqlalchemy import Row
 from gateway.core.ids import new_id
 from gateway.core.tables import deal_status_history, deals
 from gateway.store.writer import Writer
+from gateway.workflow import notices
 from gateway.workflow.transitions import check_transition
 
 
@@ -28,6 +29,7 @@ def change_status(writer: Writer, *, deal: Row[Any], expected_version: int, to_s
     writer.update_versioned(deals, deal, expected_version,
                             {"status": to_status, "updated_at": writer.actor.at, **changes})
     record(writer, deal_id=deal.id, from_status=deal.status, to_status=to_status, reason=reason)
+    notices.outcome(writer, deal_id=deal.id, status=to_status, comment=reason)
     return _reread(writer, deal.id)
 
 

@@ -12,7 +12,7 @@ from gateway.store.rows import RowLike
 from gateway.workflow.deal import PreviewedStage
 from loaders.records import ApprovalRecord, Joined
 from resolvers.common.context import Context
-from resolvers.common.enums import ApprovalActionType, ApprovalStage, ApprovalStatus
+from resolvers.common.enums import ActionChannel, ApprovalActionType, ApprovalStage, ApprovalStatus
 from resolvers.common.node import Node
 from resolvers.common.objects import Objects
 from resolvers.deal.types import Deal
@@ -26,12 +26,14 @@ class ApprovalAction:
     actor: User
     comment: str | None
     created_at: dt.datetime
+    via: ActionChannel
 
     @classmethod
     def from_row(cls, row: RowLike, actor: User) -> ApprovalAction:
         """An action from an `approval_actions` row and its actor."""
         return cls(id=strawberry.ID(row["id"]), action=ApprovalActionType(row["action"]), actor=actor,
-                   comment=row["comment"], created_at=row["created_at"])
+                   comment=row["comment"], created_at=row["created_at"],
+                   via=ActionChannel(row["via"] or "API"))  # rows from before migration 8: API
 
     @classmethod
     def from_joined(cls, action: Joined, objects: Objects) -> ApprovalAction:
@@ -49,6 +51,7 @@ class DealApproval(Node):
     decided_by: User | None = strawberry.field(description="Who decided, once decided.")
     due_at: dt.datetime | None
     decided_at: dt.datetime | None
+    escalated_at: dt.datetime | None
     deal_id: strawberry.Private[str]
     carried_over_from_id: strawberry.Private[str | None] = None
     known_actions: strawberry.Private[list[ApprovalAction] | None] = None  # read with the deal's approvals
@@ -60,7 +63,7 @@ class DealApproval(Node):
         return cls(id=strawberry.ID(row["id"]), stage=ApprovalStage(row["stage"]),
                    sequence=row["sequence"], step=row["step"], status=ApprovalStatus(row["status"]),
                    decided_by=objects.maybe(User, record.decided_by), due_at=row["due_at"],
-                   decided_at=row["decided_at"], deal_id=row["deal_id"],
+                   decided_at=row["decided_at"], escalated_at=row["escalated_at"], deal_id=row["deal_id"],
                    carried_over_from_id=row["carried_over_from"],
                    known_actions=None if actions is None else [ApprovalAction.from_joined(action, objects)
                                                                for action in actions])

@@ -82,6 +82,15 @@ class ApprovalActionType(enum.Enum):
         "CARRIED_OVER",
         description="Approved again without asking: nothing it watches changed since an earlier approval "
                     "(by the system).")
+    ESCALATED = strawberry.enum_value(
+        "ESCALATED", description="The stage passed its due time and was escalated (by the system).")
+
+
+@strawberry.enum(description="Where an approval action was taken.")
+class ActionChannel(enum.Enum):
+    API = "API"
+    SLACK = "SLACK"
+    SYSTEM = "SYSTEM"
 
 
 @strawberry.enum
@@ -144,3 +153,4 @@ class DealEventKind(enum.Enum):
     COMMENTED = "COMMENTED"
     WITHDRAWN = "WITHDRAWN"
     CLOSED = "CLOSED"
+    ESCALATED = "ESCALATED"

@@ -9,10 +9,13 @@ from auth.actions import Action, require
 from gateway.core.ids import require_id
 from gateway.events.broker import Event
 from gateway.workflow import approval as workflow
+from gateway.workflow.notices import evented
 from resolvers.approval.types import ApprovalAction
 from resolvers.common.context import Context
 from resolvers.deal.validation import required_text
 from resolvers.user.types import User
+
+WRITE = evented("COMMENTED", workflow.comment)  # and its DealEvent's webhook, in one transaction
 
 
 def validate(approval_id: str, comment: str) -> tuple[str, str]:
@@ -29,7 +32,7 @@ class CommentOnApprovalMutation:
         require(context.principal, Action.COMMENT_ON_APPROVAL)
         checked_id, checked = validate(approval_id, comment)
         actor = context.actor()
-        row = await context.db.write(workflow.comment, principal=context.principal, actor=actor,
+        row = await context.db.write(WRITE, principal=context.principal, actor=actor,
                                      approval_id=checked_id, text=checked)
         event = Event(kind="COMMENTED", deal_id=row["deal_id"], actor_user_id=actor.user_id, at=actor.at)
         await context.db.when_committed(context.broker.publish, event)

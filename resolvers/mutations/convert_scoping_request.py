@@ -8,9 +8,12 @@ from strawberry.types import Info
 from auth.actions import Action
 from gateway.core.ids import require_id
 from gateway.workflow import conversion
+from gateway.workflow.notices import evented
 from resolvers.common.context import Context
 from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed, require_role
+
+WRITE = evented("CREATED", conversion.convert)  # and its DealEvent's webhook, in one transaction
 
 
 def validate(id: str) -> str:
@@ -26,7 +29,7 @@ class ConvertScopingRequestMutation:
         require_role(context.principal, Action.CONVERT_SCOPING_REQUEST)
         request_id = validate(id)
         actor = context.actor()
-        deal_id = await context.db.write(conversion.convert, principal=context.principal, actor=actor,
+        deal_id = await context.db.write(WRITE, principal=context.principal, actor=actor,
                                          request_id=request_id)
         context.loaders.scoping_request_by_id.clear(request_id)
         return await committed(context, actor, "CREATED", deal_id)

@@ -10,11 +10,14 @@ from strawberry.types import Info
 from auth.actions import Action, require
 from auth.principal import Principal
 from gateway.workflow import deal as workflow
+from gateway.workflow.notices import evented
 from resolvers.common.context import Context
 from resolvers.deal import validation as check
 from resolvers.deal.inputs import CreateDealInput
 from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed
+
+WRITE = evented("CREATED", workflow.create)  # and its DealEvent's webhook, in one transaction
 
 
 def validate(value: CreateDealInput, principal: Principal) -> dict[str, Any]:
@@ -34,5 +37,5 @@ class CreateDealMutation:
         require(context.principal, Action.CREATE_DEAL)
         checked = validate(input, context.principal)
         actor = context.actor()
-        deal_id = await context.db.write(workflow.create, principal=context.principal, actor=actor, **checked)
+        deal_id = await context.db.write(WRITE, principal=context.principal, actor=actor, **checked)
         return await committed(context, actor, "CREATED", deal_id)

@@ -12,11 +12,14 @@ from auth.principal import Principal
 from gateway.core.errors import Forbidden
 from gateway.core.ids import require_id
 from gateway.workflow import approval as workflow
+from gateway.workflow.notices import evented
 from resolvers.common.context import Context
 from resolvers.common.enums import ApprovalDecision
 from resolvers.common.validation import NOTE_LENGTH, text
 from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed
+
+WRITE = evented("APPROVAL_DECIDED", workflow.decide)  # and its DealEvent's webhook, in one transaction
 
 
 def validate(approval_id: str, comment: str | None) -> tuple[str, str | None]:
@@ -39,6 +42,6 @@ class DecideApprovalMutation:
         require_approver(context.principal)
         checked_id, why = validate(approval_id, comment)
         actor = dataclasses.replace(context.actor(), reason=why)
-        deal_id = await context.db.write(workflow.decide, principal=context.principal, actor=actor,
+        deal_id = await context.db.write(WRITE, principal=context.principal, actor=actor,
                                          approval_id=checked_id, decision=decision.value, comment=why)
         return await committed(context, actor, "APPROVAL_DECIDED", deal_id)

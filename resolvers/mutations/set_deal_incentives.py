@@ -10,11 +10,14 @@ from strawberry.types import Info
 from auth.actions import Action
 from gateway.core.ids import require_id
 from gateway.workflow import deal as workflow
+from gateway.workflow.notices import evented
 from resolvers.common.context import Context
 from resolvers.deal import validation as check
 from resolvers.deal.inputs import IncentiveInput
 from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed, require_role
+
+WRITE = evented("UPDATED", workflow.set_incentives)  # and its DealEvent's webhook, in one transaction
 
 
 def validate(deal_id: str, incentives: list[IncentiveInput]) -> tuple[str, list[dict[str, Any]]]:
@@ -31,6 +34,6 @@ class SetDealIncentivesMutation:
         require_role(context.principal, Action.SET_DEAL_INCENTIVES)
         checked_id, checked = validate(deal_id, incentives)
         actor = context.actor()
-        await context.db.write(workflow.set_incentives, principal=context.principal, actor=actor,
+        await context.db.write(WRITE, principal=context.principal, actor=actor,
                                deal_id=checked_id, expected_version=expected_version, incentives=checked)
         return await committed(context, actor, "UPDATED", checked_id)

@@ -10,11 +10,14 @@ from strawberry.types import Info
 from auth.actions import Action
 from gateway.core.ids import require_id
 from gateway.workflow import deal as workflow
+from gateway.workflow.notices import evented
 from resolvers.common.context import Context
 from resolvers.deal import validation as check
 from resolvers.deal.inputs import UpdateDealInput
 from resolvers.deal.types import Deal
 from resolvers.mutations.deal_result import committed, require_role
+
+WRITE = evented("UPDATED", workflow.update)  # and its DealEvent's webhook, in one transaction
 
 
 def validate(id: str, value: UpdateDealInput) -> tuple[str, dict[str, Any]]:
@@ -31,6 +34,6 @@ class UpdateDealMutation:
         require_role(context.principal, Action.UPDATE_DEAL)
         deal_id, changes = validate(id, input)
         actor = context.actor()
-        await context.db.write(workflow.update, principal=context.principal, actor=actor, deal_id=deal_id,
+        await context.db.write(WRITE, principal=context.principal, actor=actor, deal_id=deal_id,
                                expected_version=expected_version, changes=changes)
         return await committed(context, actor, "UPDATED", deal_id)

@@ -1,0 +1,1 @@
+"""Telling people: the outbox dispatcher, Slack, reminders and escalation, webhooks."""
