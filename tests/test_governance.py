@@ -196,6 +196,11 @@ TYPE_TABLES = {"Deal": tables.deals, "DealTier": tables.deal_tiers}
 LIST_TABLES = {("Deal", "incentives"): tables.incentive_values}
 
 
+# Pricing guidance's margin quartiles are aggregates of pricing_segments, a table derived by the refresh that
+# gets no governed view: analysts compute their own from the governed deals view, under the same rule.
+NO_VIEW = {("PricingGuidance", "margin_pct")}
+
+
 def test_every_restricted_field_of_the_schema_has_its_twin_in_the_views() -> None:
     """A field with a permission class is masked by the same rule in its table's view, or its rows are."""
     by_table = {view.table.name: view for view in governance.VIEWS}
@@ -207,6 +212,9 @@ def test_every_restricted_field_of_the_schema_has_its_twin_in_the_views() -> Non
                 assert permission in (CanSeeMargins, CanSeeIncentives), permission
                 found += 1
                 rule = permission.rule
+                if (definition.name, field.python_name) in NO_VIEW:
+                    assert rule is CanSeeMargins.rule
+                    continue
                 if (definition.name, field.python_name) in LIST_TABLES:
                     view = by_table[LIST_TABLES[(definition.name, field.python_name)].name]
                     assert view.deal_field is rule, (definition.name, field.python_name)
@@ -214,4 +222,4 @@ def test_every_restricted_field_of_the_schema_has_its_twin_in_the_views() -> Non
                 assert definition.name in TYPE_TABLES, f"{definition.name}.{field.python_name}: no view"
                 view = by_table[TYPE_TABLES[definition.name].name]
                 assert view.masked.get(field.python_name) is rule, (definition.name, field.python_name)
-    assert found == 4
+    assert found == 5
